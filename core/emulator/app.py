@@ -1,0 +1,141 @@
+"""The emulator's WSGI application: route table, authentication, fault switch, one error adapter."""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import socket
+import struct
+import time
+import traceback
+from typing import List
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .auth import Auth
+from .blobs import BlobStore
+from .commands import CommandRunner
+from .errors import EmulatorError, Unauthorized
+from .faults import FaultSwitch
+from .routing import Context, Route
+from .store import Store
+
+logger = logging.getLogger("dataloop_core.emulator")
+
+# One module per resource group under resources/, each exposing ROUTES: List[Route].
+RESOURCE_MODULES = [
+    "admin", "users", "organizations", "integrations", "projects", "drivers", "datasets", "items",
+    "annotations", "recipes", "ontologies", "commands", "tasks", "assignments", "packages", "services",
+    "bots", "triggers", "executions", "pipelines", "faas_query", "settings",
+]
+
+
+def load_routes() -> List[Route]:
+    routes: List[Route] = []
+    for name in RESOURCE_MODULES:
+        module = importlib.import_module(f".resources.{name}", __package__)
+        routes.extend(module.ROUTES)
+    return routes
+
+
+class Emulator:
+    """A Dataloop-compatible server over a data directory. Call it as a WSGI app."""
+
+    def __init__(self, data_dir: str, enable_faults: bool = False):
+        os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir
+        self.store = Store(os.path.join(data_dir, "state.sqlite3"))
+        self.blobs = BlobStore(os.path.join(data_dir, "blobs"))
+        self.auth = Auth(data_dir)
+        self.commands = CommandRunner(self.store)
+        self.faults = FaultSwitch() if enable_faults else None
+        self.extensions: dict = {}  # long-lived helpers of resource modules (e.g. the FaaS runner)
+        self._handlers = {}
+        rules = []
+        for i, r in enumerate(load_routes()):
+            endpoint = f"r{i}"
+            self._handlers[endpoint] = r
+            rules.append(Rule(r.prefix + r.rule, methods=[r.method], endpoint=endpoint))
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def close(self) -> None:
+        self.commands.shutdown()
+        for extension in self.extensions.values():
+            close = getattr(extension, "close", None)
+            if close:
+                close()
+
+    # -- WSGI ------------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_form_memory_size = 10 * 1024 * 1024
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        started = time.monotonic()
+        try:
+            fault = self.faults.match(request.method, request.path) if self.faults else None
+            if fault is not None:
+                fault_response = self._apply_fault(fault, request)
+                if fault_response is not None:
+                    return fault_response
+            adapter = self.url_map.bind_to_environ(request.environ)
+            endpoint, params = adapter.match()
+            route = self._handlers[endpoint]
+            claims = self._authenticate(request) if route.auth else None
+            result = route.handler(Context(self, request, claims), **params)
+            response = to_response(result)
+        except EmulatorError as exc:
+            response = error_response(exc.status, exc.message)
+        except HTTPException as exc:
+            response = error_response(exc.code or 500, exc.description or exc.name)
+        except ConnectionAbortedError:  # an injected reset: the socket is gone, let the server drop it
+            raise
+        except Exception as exc:  # a bug: answer 500 JSON and keep serving
+            logger.error("unhandled error on %s %s:\n%s", request.method, request.path, traceback.format_exc())
+            response = error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+        logger.debug("%s %s -> %s (%.1f ms)", request.method, request.path, response.status_code,
+                     (time.monotonic() - started) * 1000)
+        return response
+
+    def _authenticate(self, request: Request) -> dict:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("missing or malformed authorization header (expected 'Bearer <token>')")
+        return self.auth.verify(token.strip())
+
+    def _apply_fault(self, fault, request: Request):
+        if fault.action == "delay":
+            time.sleep(fault.delay)
+            return None
+        if fault.action == "reset":
+            sock = request.environ.get("werkzeug.socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+            raise ConnectionAbortedError("fault injected: connection reset")
+        response = error_response(fault.status, f"fault injected: status {fault.status}")
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+
+def to_response(result) -> Response:
+    """A handler returns a Response, a JSON-able body, ``(body, status)`` or ``(body, status, headers)``."""
+    if isinstance(result, Response):
+        return result
+    status, headers = 200, {}
+    if isinstance(result, tuple):
+        result, status, *rest = result
+        headers = rest[0] if rest else {}
+    return Response(json.dumps(result), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(status: int, message: str) -> Response:
+    body = {"status": status, "message": message}
+    return Response(json.dumps(body), status=status, mimetype="application/json")

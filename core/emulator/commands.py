@@ -1,0 +1,83 @@
+"""Background commands (wire §6): async operations run in a worker thread and move through statuses.
+
+``submit`` answers with the command document; if the work finishes within ``inline_wait`` seconds the
+answer is already terminal (the official SDK then does not poll at all).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict
+
+from .errors import EmulatorError
+from .store import Store
+
+logger = logging.getLogger("dataloop_core.emulator.commands")
+TERMINAL = {"success", "failed", "timeout", "canceled", "aborted"}
+
+
+class Aborted(Exception):
+    pass
+
+
+class Progress:
+    """Handed to a command's work function: report progress, and stop early if the command was aborted."""
+
+    def __init__(self, runner: "CommandRunner", command_id: str):
+        self._runner, self.command_id = runner, command_id
+
+    def __call__(self, percent: int) -> None:
+        if self._runner._aborted.get(self.command_id):
+            raise Aborted()
+        self._runner.store.patch("command", self.command_id, {"progress": max(0, min(99, int(percent)))})
+
+
+class CommandRunner:
+    def __init__(self, store: Store, workers: int = 4, inline_wait: float = 1.0):
+        self.store = store
+        self.inline_wait = inline_wait
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="command")
+        self._aborted: Dict[str, bool] = {}
+        for doc in store.list("command", where="json_extract(doc, '$.status') NOT IN "
+                                               "('success','failed','timeout','canceled','aborted')"):
+            store.patch("command", doc["id"], {"status": "failed", "error": "emulator restarted"})
+
+    def submit(self, api_url: str, command_type: str, spec: dict, work: Callable[[Progress], dict],
+               creator: str = None) -> dict:
+        """Create a command, run ``work(progress)`` in the background; its returned dict is merged into spec."""
+        doc = {"type": command_type, "status": "created", "progress": 0, "spec": spec, "error": None,
+               "creator": creator}
+        doc["id"] = self.store.new_id()
+        doc["url"] = f"{api_url}/commands/{doc['id']}"
+        self.store.insert("command", doc)
+        done = threading.Event()
+        self._pool.submit(self._run, doc["id"], work, done)
+        done.wait(self.inline_wait)
+        return self.store.get("command", doc["id"])
+
+    def _run(self, command_id: str, work: Callable[[Progress], dict], done: threading.Event) -> None:
+        try:
+            self.store.patch("command", command_id, {"status": "in-progress"})
+            result = work(Progress(self, command_id)) or {}
+            self.store.patch("command", command_id, {"status": "success", "progress": 100, "spec": result})
+        except Aborted:
+            self.store.patch("command", command_id, {"status": "aborted"})
+        except EmulatorError as exc:
+            self.store.patch("command", command_id, {"status": "failed", "error": exc.message})
+        except Exception as exc:  # a bug in the emulator: keep the server up, record why
+            logger.error("command %s crashed:\n%s", command_id, traceback.format_exc())
+            self.store.patch("command", command_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        finally:
+            done.set()
+
+    def abort(self, command_id: str) -> dict:
+        doc = self.store.get("command", command_id)
+        if doc["status"] not in TERMINAL:
+            self._aborted[command_id] = True
+            doc = self.store.patch("command", command_id, {"status": "aborted"})
+        return doc
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,130 @@
+"""``PagedEntities``: pages of a DQL (or query-string) listing, in offset or keyset mode (wire §2.5)."""
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable, Iterator, List, Optional
+
+from .exceptions import BadRequest
+from .filters import KEYSET_RESOURCES, Filters, FiltersOperations
+
+logger = logging.getLogger("dataloop_core.paging")
+
+FetchPage = Callable[[dict], dict]
+Build = Callable[[dict], Any]
+
+
+class PagedEntities:
+    """Lazily fetched pages. Iterate it for pages (lists), call ``all()`` for every entity.
+
+    ``fetch`` sends one query body and returns the platform's envelope
+    ``{"items", "totalItemsCount", "totalPagesCount", "hasNextPage"}``; ``build`` turns one JSON into an entity.
+    """
+
+    def __init__(self, fetch: FetchPage, filters: Filters, build: Build, page_offset: Optional[int] = None,
+                 page_size: Optional[int] = None):
+        self._fetch = fetch
+        self._build = build
+        self.filters = filters
+        self.page_offset = filters.page if page_offset is None else page_offset
+        self.page_size = filters.page_size if page_size is None else page_size
+        if self.page_offset < 0 or self.page_size < 0:
+            raise ValueError(f"page_offset and page_size must be >= 0 (got {self.page_offset}, {self.page_size})")
+        self.items: List[Any] = []
+        self.items_count = 0
+        self.total_pages_count = 0
+        self.has_next_page = False
+        self._keyset = self._keyset_eligible()
+        self._start = self.page_offset
+        self.get_page()
+
+    # -- modes -----------------------------------------------------------------------------------
+    def _keyset_eligible(self) -> bool:
+        f = self.filters
+        if self.page_offset != 0 or f.custom_filter is not None or f.resource not in KEYSET_RESOURCES:
+            return False
+        first = next(iter(f.sort), None)
+        return first in (None, "id", "createdAt")
+
+    def _body(self, page_offset: int, after_id: Optional[str] = None) -> dict:
+        filters = copy.deepcopy(self.filters)
+        filters.page_size = self.page_size
+        if self._keyset:
+            direction = next(iter(filters.sort.values()), "ascending")
+            filters.sort.setdefault("id", direction)
+            filters.page = 0
+            if after_id is not None:
+                op = FiltersOperations.GREATER_THAN if direction == "ascending" else FiltersOperations.LESS_THAN
+                filters.and_filter_list.append(_id_clause(after_id, op))
+        else:
+            filters.page = page_offset
+        return filters.prepare()
+
+    # -- fetching --------------------------------------------------------------------------------
+    def get_page(self, page_offset: Optional[int] = None, page_size: Optional[int] = None,
+                 after_id: Optional[str] = None) -> List[Any]:
+        """Fetch one page into ``self.items`` and return it."""
+        if page_size is not None:
+            self.page_size = page_size
+        if page_offset is not None:
+            self.page_offset = page_offset
+        try:
+            envelope = self._fetch(self._body(self.page_offset, after_id)) or {}
+        except BadRequest as exc:
+            logger.warning("page %d could not be fetched: %s", self.page_offset, exc.message)
+            envelope = {}
+        self.items = [self._build(j) for j in envelope.get("items") or []]
+        self.items_count = envelope.get("totalItemsCount", self.items_count)
+        self.total_pages_count = envelope.get("totalPagesCount", self.total_pages_count)
+        self.has_next_page = bool(envelope.get("hasNextPage", False))
+        return self.items
+
+    def next_page(self) -> List[Any]:
+        """Advance to the following page (by id after the last one in keyset mode)."""
+        last_id = getattr(self.items[-1], "id", None) if self.items else None
+        if self._keyset:
+            self.page_offset += 1
+            return self.get_page(after_id=last_id)
+        return self.get_page(self.page_offset + 1)
+
+    def go_to_page(self, page: int) -> List[Any]:
+        """Jump to page ``page`` (offset mode; keyset listings re-walk from the start)."""
+        if self._keyset:
+            self.get_page(0)
+            for _ in range(page):
+                if not self.has_next_page:
+                    return []
+                self.next_page()
+            return self.items
+        return self.get_page(page)
+
+    # -- iteration -------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[List[Any]]:
+        """Yield pages (lists of entities) from the current one to the last."""
+        yield self.items
+        while self.has_next_page and self.items:
+            page = self.next_page()
+            if not page:
+                return
+            yield page
+
+    def all(self) -> Iterator[Any]:
+        """Yield every entity of every page, starting from the first page."""
+        if self.page_offset != self._start:
+            self.get_page(self._start)
+        for page in self:
+            yield from page
+
+    def __len__(self) -> int:
+        return int(self.items_count or 0)
+
+    def __getitem__(self, index: int) -> List[Any]:
+        return self.go_to_page(index)
+
+    def __repr__(self) -> str:
+        return f"PagedEntities(items_count={self.items_count}, page={self.page_offset}, page_size={self.page_size})"
+
+
+def _id_clause(after_id: str, operator: FiltersOperations):
+    from .filters import SingleFilter
+    return SingleFilter("id", after_id, operator)

@@ -1,0 +1,38 @@
+"""Shared fixtures: one emulator per test session over real HTTP on a free port, and clients bound to it."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from dataloop_core import DataloopClient
+from dataloop_core.emulator import EmulatorServer
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The in-process emulator (real sockets, 127.0.0.1, free port, faults switch on for tests)."""
+    server = EmulatorServer(str(tmp_path_factory.mktemp("emulator")), enable_faults=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(emulator):
+    with DataloopClient(base_url=emulator.url, token=emulator.token("tester@dataloop.local")) as c:
+        yield c
+
+
+@pytest.fixture
+def unique():
+    """A short unique suffix, so tests sharing the session's emulator never collide on names."""
+    return lambda prefix="t": f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def faults(emulator, client):
+    """Set fault rules for one test; cleared afterwards."""
+    def set_rules(*rules):
+        client.transport.request("POST", "/_emulator/faults", gate=True, json={"rules": list(rules)})
+    yield set_rules
+    emulator.emulator.faults.clear()

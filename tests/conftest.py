@@ -36,3 +36,15 @@ def faults(emulator, client):
         client.transport.request("POST", "/_emulator/faults", gate=True, json={"rules": list(rules)})
     yield set_rules
     emulator.emulator.faults.clear()
+
+
+@pytest.fixture
+def project(client, unique):
+    """A fresh project per test."""
+    return client.projects.create(unique("project"))
+
+
+@pytest.fixture
+def dataset(project, unique):
+    """A fresh dataset (default recipe and ontology) in a fresh project."""
+    return project.datasets.create(unique("dataset"))

@@ -19,6 +19,7 @@ from .auth import Auth
 from .blobs import BlobStore
 from .commands import CommandRunner
 from .errors import EmulatorError, Unauthorized
+from .events import EventBus
 from .faults import FaultSwitch
 from .routing import Context, Route
 from .store import Store
@@ -52,7 +53,12 @@ class Emulator:
         self.auth = Auth(data_dir)
         self.commands = CommandRunner(self.store)
         self.faults = FaultSwitch() if enable_faults else None
-        self.extensions: dict = {}  # long-lived helpers of resource modules (e.g. the FaaS runner)
+        self.events = EventBus()
+        self.extensions: dict = {}  # long-lived helpers of resource modules (e.g. the FaaS runtime)
+        for name in RESOURCE_MODULES:  # modules with background machinery set it up here
+            setup = getattr(importlib.import_module(f".resources.{name}", __package__), "setup", None)
+            if setup:
+                setup(self)
         self._handlers = {}
         rules = []
         for i, r in enumerate(load_routes()):

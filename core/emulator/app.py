@@ -30,7 +30,7 @@ logger = logging.getLogger("dataloop_core.emulator")
 RESOURCE_MODULES = [
     "admin", "users", "organizations", "integrations", "projects", "drivers", "datasets", "items",
     "annotations", "recipes", "ontologies", "commands", "tasks", "assignments", "packages", "services",
-    "bots", "triggers", "executions", "pipelines", "faas_query", "settings",
+    "bots", "triggers", "executions", "pipelines", "faas_query", "settings", "external_storage",
 ]
 
 

@@ -1,0 +1,65 @@
+"""PipelineExecution: one run (cycle) of a pipeline, with per-node statuses and executions (wire §7.3)."""
+from __future__ import annotations
+
+from enum import Enum
+from functools import cached_property
+from typing import Dict, List, Optional
+
+from .base import Entity, Field
+
+
+class PipelineExecutionStatus(str, Enum):
+    PENDING = "pending"
+    QUEUE = "queue"
+    IN_PROGRESS = "in-progress"
+    RERUN = "rerun"
+    SUCCESS = "success"
+    FAILED = "failed"
+    TERMINATED = "terminated"
+
+
+class CycleRerunMethod(str, Enum):
+    START_FROM_NODES = "startFromNodes"
+    START_FROM_FAILED_EXECUTIONS = "startFromFailedExecutions"
+    START_FROM_BEGINNING = "startFromBeginning"
+
+
+TERMINAL_STATUSES = frozenset({"success", "failed", "terminated"})
+
+
+class PipelineExecution(Entity):
+    pipeline_id = Field("pipelineId", readonly=True)
+    status = Field("status", readonly=True)
+    max_attempts = Field("maxAttempts", readonly=True)
+    nodes = Field("nodes", readonly=True, default=list)
+    executions: Dict[str, List[dict]] = Field("executions", readonly=True, default=dict)
+
+    def node_status(self, node_id: str) -> Optional[str]:
+        """The status of one node in this cycle (``None`` if the node is not part of it)."""
+        return next((n.get("status") for n in self.nodes if n.get("id") == node_id), None)
+
+    def in_progress(self) -> bool:
+        return self.status not in TERMINAL_STATUSES
+
+    @property
+    def pipeline(self):
+        pipeline = self._context.get("pipeline")
+        if pipeline is None or pipeline.id != self.pipeline_id:
+            pipeline = self._client.pipelines.get(pipeline_id=self.pipeline_id)
+            self._context["pipeline"] = pipeline
+        return pipeline
+
+    @cached_property
+    def pipeline_executions(self):
+        from ..repositories.pipeline_executions import PipelineExecutions
+        return PipelineExecutions(self._client, pipeline=self._context.get("pipeline"))
+
+    def wait(self, timeout: Optional[float] = None) -> "PipelineExecution":
+        return self.pipeline_executions.wait(pipeline_execution=self, timeout=timeout)
+
+    def rerun(self, method=CycleRerunMethod.START_FROM_BEGINNING, start_nodes_ids: Optional[list] = None,
+              wait: bool = True):
+        from ..filters import Filters, FiltersResource
+        filters = Filters(field="id", values=[self.id], operator="in", resource=FiltersResource.PIPELINE_EXECUTION)
+        return self.pipeline_executions.rerun(pipeline_id=self.pipeline_id, method=method,
+                                              start_nodes_ids=start_nodes_ids, filters=filters, wait=wait)

@@ -1,0 +1,125 @@
+"""PipelineExecutions (wire §3.19, §7.3): get, list, create (execute), batch, rerun and wait."""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Optional
+
+from .._repository import Repository, path
+from ..entities.function_io import FunctionIO
+from ..entities.pipeline_execution import PipelineExecution
+from ..filters import Filters, FiltersResource
+from ..paging import PagedEntities
+
+FIRST_POLL = 0.25
+MAX_POLL = 30.0
+
+
+def execution_input_json(execution_input) -> Optional[dict]:
+    """``{name: value}`` from a dict, a FunctionIO or a list of FunctionIO."""
+    if execution_input is None or isinstance(execution_input, dict):
+        return execution_input
+    inputs = execution_input if isinstance(execution_input, list) else [execution_input]
+    if not all(isinstance(i, FunctionIO) for i in inputs):
+        raise ValueError("execution_input must be a dict, a FunctionIO or a list of FunctionIO")
+    merged = {}
+    for single in inputs:
+        merged.update(single.to_json(resource="execution"))
+    return merged
+
+
+class PipelineExecutions(Repository):
+    """``pipeline.pipeline_executions``."""
+
+    def _build(self, json: dict) -> PipelineExecution:
+        pipeline = self._parent("pipeline", required=False)
+        if pipeline is not None and pipeline.id != json.get("pipelineId"):
+            pipeline = None
+        return PipelineExecution(self._client, json, pipeline=pipeline)
+
+    def _pipeline_id(self, pipeline_id: Optional[str]) -> str:
+        return pipeline_id or self._parent("pipeline").id
+
+    def get(self, pipeline_execution_id: str, pipeline_id: Optional[str] = None) -> PipelineExecution:
+        """``GET /pipelines/{pipelineId}/executions/{id}``."""
+        url = path("/pipelines/{}/executions/{}", self._pipeline_id(pipeline_id), pipeline_execution_id)
+        return self._build(self._request("GET", url))
+
+    def list(self, filters: Optional[Filters] = None) -> PagedEntities:
+        """Executions of the pipeline (``POST /pipelines/query``, resource ``pipelineState``)."""
+        if filters is None:
+            filters = Filters(resource=FiltersResource.PIPELINE_EXECUTION)
+        filters = copy.deepcopy(filters)
+        if filters.resource != FiltersResource.PIPELINE_EXECUTION:
+            raise ValueError("filters resource must be FiltersResource.PIPELINE_EXECUTION, "
+                             f"got {filters.resource.value!r}")
+        pipeline = self._parent("pipeline", required=False)
+        if pipeline is not None:
+            filters.add(field="pipelineId", values=pipeline.id)
+        return PagedEntities(lambda body: self._request("POST", "/pipelines/query", json=body, retry_safe=True),
+                             filters, self._build)
+
+    def create(self, pipeline_id: Optional[str] = None, execution_input=None, node_id: Optional[str] = None,
+               test_mode: Optional[bool] = None) -> PipelineExecution:
+        """Execute the pipeline once (``POST /pipelines/{id}/execute``)."""
+        options = {}
+        if test_mode is not None:
+            options["testMode"] = test_mode
+        inputs = execution_input_json(execution_input)
+        if inputs is not None:
+            options["input"] = inputs
+        if node_id is not None:
+            options["nodeId"] = node_id
+        url = path("/pipelines/{}/execute", self._pipeline_id(pipeline_id))
+        return self._build(self._request("POST", url, json={"pipeline": options}))
+
+    def create_batch(self, pipeline_id: Optional[str], filters: Filters, execution_inputs=None, wait: bool = True,
+                     node_id: Optional[str] = None):
+        """One execution per item matching ``filters``; answers a Command (waited on unless ``wait=False``)."""
+        if filters is None:
+            raise ValueError("create_batch needs filters selecting the items")
+        body = {"batch": {"query": filters.prepare(), "args": execution_input_json(execution_inputs or {})}}
+        if node_id is not None:
+            body["nodeId"] = node_id
+        command = self._request("POST", path("/pipelines/{}/execute", self._pipeline_id(pipeline_id)), json=body)
+        return self._client.commands.wait(command_id=command["id"]) if wait else self._command(command)
+
+    def rerun(self, pipeline_id: Optional[str] = None, method: Optional[str] = None,
+              start_nodes_ids: Optional[list] = None, filters: Optional[Filters] = None, wait: bool = True):
+        """Rerun the cycles matching ``filters`` (``POST /pipelines/{id}/executions/rerun``); True when done."""
+        filters = filters or Filters(resource=FiltersResource.PIPELINE_EXECUTION)
+        body = {"pipeline": {"method": getattr(method, "value", method), "startNodeIds": start_nodes_ids},
+                "batch": {"query": filters.prepare()}}
+        url = path("/pipelines/{}/executions/rerun", self._pipeline_id(pipeline_id))
+        command = self._request("POST", url, json=body)
+        if not wait:
+            return self._command(command)
+        self._client.commands.wait(command_id=command["id"])
+        return True
+
+    def _command(self, json: dict):
+        from ..entities.command import Command
+        return Command(self._client, json)
+
+    def wait(self, pipeline_execution_id: Optional[str] = None,
+             pipeline_execution: Optional[PipelineExecution] = None, timeout: Optional[float] = None,
+             backoff_factor: float = 1) -> PipelineExecution:
+        """Poll until the execution is terminal (first poll after 0.25 s, doubling up to 30 s)."""
+        if pipeline_execution is not None:
+            pipeline_execution_id = pipeline_execution.id
+            pipeline_id = pipeline_execution.pipeline_id
+        elif pipeline_execution_id is not None:
+            pipeline_id = None
+        else:
+            raise ValueError("pass pipeline_execution_id or pipeline_execution")
+        deadline = None if not timeout or timeout <= 0 else time.monotonic() + timeout
+        delay = FIRST_POLL * backoff_factor
+        while True:
+            execution = self.get(pipeline_execution_id, pipeline_id=pipeline_id)
+            if not execution.in_progress():
+                return execution
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise TimeoutError(f"pipeline execution {pipeline_execution_id} still {execution.status!r} "
+                                   f"after {timeout} s")
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_POLL)

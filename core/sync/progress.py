@@ -1,0 +1,102 @@
+"""Progress reporting: files and bytes done, rate, ETA, pushed to a callback (Airflow/Prefect/tqdm)."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    failed: int
+    elapsed: float
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.bytes_done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def files_per_second(self) -> float:
+        return self.files_done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> Optional[float]:
+        """Seconds left, from the byte rate (file rate for empty files); ``None`` before any progress."""
+        if self.bytes_total and self.bytes_done:
+            return max(0.0, (self.bytes_total - self.bytes_done) / self.bytes_per_second)
+        if self.files_done:
+            return max(0.0, (self.files_total - self.files_done) / self.files_per_second)
+        return None
+
+
+ProgressCallback = Callable[[ProgressSnapshot], None]
+
+
+class ProgressTracker:
+    """Thread-safe counters; calls ``callback`` at most every ``interval`` seconds (and once at the end)."""
+
+    def __init__(self, callback: Optional[ProgressCallback] = None, interval: float = 0.2):
+        self._callback = callback
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._last_emit = 0.0
+        self.files_total = self.bytes_total = 0
+        self.files_done = self.bytes_done = self.failed = 0
+
+    def set_totals(self, files: int, bytes_: int) -> None:
+        with self._lock:
+            self.files_total, self.bytes_total = files, bytes_
+        self._emit(force=True)
+
+    def add_bytes(self, count: int) -> None:
+        with self._lock:
+            self.bytes_done += count
+        self._emit()
+
+    def file_done(self, failed: bool = False) -> None:
+        with self._lock:
+            self.files_done += 1
+            self.failed += int(failed)
+        self._emit()
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            return ProgressSnapshot(self.files_done, self.files_total, self.bytes_done, self.bytes_total,
+                                    self.failed, time.monotonic() - self._started)
+
+    def finish(self) -> None:
+        self._emit(force=True)
+
+    def _emit(self, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_emit < self._interval:
+            return
+        self._last_emit = now
+        self._callback(self.snapshot())
+
+
+class TqdmProgress:
+    """A callback driving a tqdm bar in bytes (used by the CLI)."""
+
+    def __init__(self, description: str, **tqdm_options):
+        from tqdm import tqdm
+        self._bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc=description, **tqdm_options)
+
+    def __call__(self, snapshot: ProgressSnapshot) -> None:
+        if self._bar.total != snapshot.bytes_total:
+            self._bar.total = snapshot.bytes_total
+        self._bar.n = snapshot.bytes_done
+        self._bar.set_postfix(files=f"{snapshot.files_done}/{snapshot.files_total}", failed=snapshot.failed,
+                              refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()

@@ -1,0 +1,78 @@
+"""The remote side: items of a dataset under a remote folder, listed by keyset paging (id ascending)."""
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Union
+
+from .._repository import path
+from ..filters import Filters
+from .journal import RemoteFile
+from .transfer import remote_hash, remote_size
+
+PAGE_SIZE = 1000
+
+
+def normalize_root(remote_path: Optional[str]) -> str:
+    """``None``/``""``/``"/"`` -> ``"/"``; ``"x/y/"`` -> ``"/x/y"``; ``ValueError`` for ``..``/backslashes."""
+    raw = remote_path or "/"
+    if "\\" in raw or "\x00" in raw:
+        raise ValueError(f"invalid remote path {remote_path!r}")
+    parts = [p for p in raw.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise ValueError(f"invalid remote path {remote_path!r}: '.' and '..' are not allowed")
+    return "/" + "/".join(parts)
+
+
+def remote_name(root: str, rel: str) -> str:
+    return (root.rstrip("/") + "/" + rel) if root != "/" else "/" + rel
+
+
+def relative(root: str, filename: str) -> Optional[str]:
+    """``filename`` relative to ``root`` (no leading slash), or ``None`` when it is not below ``root``."""
+    prefix = "/" if root == "/" else root + "/"
+    return filename[len(prefix):] if filename.startswith(prefix) else None
+
+
+def _filter_clauses(extra: Union[None, dict, Filters]) -> tuple:
+    """``($and clauses, $or clauses)`` of a user filter: a ``Filters`` or a DQL ``filter`` dict."""
+    if extra is None:
+        return [], []
+    query = extra.prepare(query_only=True)["filter"] if isinstance(extra, Filters) else extra
+    if not isinstance(query, dict):
+        raise ValueError(f"filter must be a DQL filter object, got {type(query).__name__}")
+    and_list = list(query.get("$and") or [])
+    and_list += [{key: value} for key, value in query.items() if not key.startswith("$")]
+    return and_list, list(query.get("$or") or [])
+
+
+def list_files(transport, dataset_id: str, root: str, extra: Union[None, dict, Filters] = None,
+               page_size: int = PAGE_SIZE) -> Iterator[List[RemoteFile]]:
+    """Pages of files below ``root``: ``POST /datasets/{id}/query`` sorted by id, next page after the last id."""
+    user_and, user_or = _filter_clauses(extra)
+    clauses = [{"hidden": False}, {"type": "file"}] + ([{"filename": root + "/**"}] if root != "/" else [])
+    clauses += [c for c in user_and if c not in clauses]
+    last_id = None
+    while True:
+        query = {"$and": clauses + ([{"id": {"$gt": last_id}}] if last_id else [])}
+        if user_or:
+            query = {"$or": user_or, **query}
+        body = {"filter": query, "sort": {"id": "ascending"}, "page": 0, "pageSize": page_size,
+                "resource": "items"}
+        envelope = transport.json("POST", path("/datasets/{}/query", dataset_id), json=body, retry_safe=True) or {}
+        items = envelope.get("items") or []
+        page = []
+        for item in items:
+            rel = relative(root, item.get("filename") or "")
+            if rel:
+                page.append(RemoteFile(rel, item["id"], remote_size(item), remote_hash(item)))
+        yield page
+        if not items or not envelope.get("hasNextPage"):
+            return
+        last_id = items[-1]["id"]
+
+
+def delete_item(transport, item_id: str) -> None:
+    from ..exceptions import NotFound
+    try:
+        transport.request("DELETE", path("/items/{}", item_id))
+    except NotFound:
+        pass

@@ -3,7 +3,11 @@ from ._client import DataloopClient
 from .exceptions import PlatformException
 from .filters import Filters, FiltersMethod, FiltersOperations, FiltersOrderByDirection, FiltersResource
 from .paging import PagedEntities
+from .entities.label import Label
+from .entities.ontology import AttributesRange, AttributesTypes
+from .entities.dataset import ExpirationOptions, ExportType, ExportVersion, IndexDriver, OutputExportType
 
 __all__ = ["DataloopClient", "PlatformException", "Filters", "FiltersMethod", "FiltersOperations",
-           "FiltersOrderByDirection", "FiltersResource", "PagedEntities"]
+           "FiltersOrderByDirection", "FiltersResource", "PagedEntities", "Label", "AttributesRange",
+           "AttributesTypes", "ExpirationOptions", "ExportType", "ExportVersion", "IndexDriver", "OutputExportType"]
 __version__ = "0.1.0"

@@ -23,10 +23,11 @@ class Assignments(Repository):
     def _project_ids(self, project_ids=None) -> List[str]:
         if project_ids is not None:
             return project_ids if isinstance(project_ids, list) else [project_ids]
-        project, task = self._parent("project", False), self._parent("task", False)
-        project_id = project.id if project is not None else task.project_id if task is not None else None
+        project, task, dataset = (self._parent(name, False) for name in ("project", "task", "dataset"))
+        project_id = (project.id if project is not None else task.project_id if task is not None
+                      else dataset.project_id if dataset is not None else None)
         if project_id is None:
-            raise MissingEntity("2001", "Assignments needs a project: use project.assignments or task.assignments")
+            raise MissingEntity("2001", "Assignments needs a project: use project/dataset/task.assignments")
         return [project_id]
 
     def _build(self, json_: dict) -> Assignment:

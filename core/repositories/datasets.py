@@ -2,6 +2,7 @@
 download/upload live in :mod:`.dataset_exports`."""
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 import webbrowser
@@ -12,6 +13,7 @@ from ..entities.command import Command
 from ..entities.dataset import Dataset, DirectoryTree, ExpirationOptions, IndexDriver
 from ..exceptions import BadRequest, NotFound
 from ..filters import Filters, FiltersResource
+from ..paging import PagedEntities
 from .dataset_exports import DatasetExports
 from .projects import load_state, save_state
 
@@ -52,13 +54,10 @@ class Datasets(DatasetExports, Repository):
         if project is not None:
             filters.context = {"projects": [project.id]}
         filters.page, filters.page_size = 0, 1000
-        datasets = []
-        while True:
-            answer = self._request("POST", "/datasets/query", json=filters.prepare(), retry_safe=True) or {}
-            datasets.extend(self._build(j) for j in answer.get("items") or [])
-            if not answer.get("hasNextPage"):
-                return datasets
-            filters.page += 1
+        return list(PagedEntities(self._query_page, filters, self._build).all())
+
+    def _query_page(self, body: dict) -> dict:
+        return self._request("POST", "/datasets/query", json=body, retry_safe=True)
 
     def get(self, dataset_name: Optional[str] = None, dataset_id: Optional[str] = None, checkout: bool = False,
             fetch: Optional[bool] = None) -> Dataset:
@@ -126,6 +125,7 @@ class Datasets(DatasetExports, Repository):
             dataset.switch_recipe(recipe_id=recipe_id)
         elif not default_recipe:
             dataset.recipes.create(ontology_ids=ontology_ids, labels=labels, attributes=attributes)
+        logger.info("created dataset %s (%s)", dataset.name, dataset.id)
         if checkout:
             self.checkout(dataset=dataset)
         return dataset
@@ -146,6 +146,7 @@ class Datasets(DatasetExports, Repository):
         dataset_id = self._resolve(dataset_name=dataset_name, dataset_id=dataset_id).id if dataset_id is None \
             else dataset_id
         self._request("DELETE", path("/datasets/{}", dataset_id))
+        logger.info("deleted dataset %s", dataset_id)
         return True
 
     def unlock(self, dataset: Dataset) -> Dataset:
@@ -166,7 +167,7 @@ class Datasets(DatasetExports, Repository):
         if clone_name is None and dst_dataset_id is None:
             raise ValueError("pass clone_name or dst_dataset_id")
         user_query = "true" if filters is not None else "false"
-        filters = Filters() if filters is None else _copy(filters)
+        filters = Filters() if filters is None else copy.deepcopy(filters)
         if filters.resource != FiltersResource.ITEM:
             raise ValueError(f"clone filters must be item filters, got {filters.resource.value!r}")
         filters.pop("hidden")
@@ -256,8 +257,3 @@ class Datasets(DatasetExports, Repository):
             dataset = self.get(dataset_name=dataset_name, dataset_id=dataset_id)
         url = dataset.platform_url if dataset is not None else self.platform_url
         webbrowser.open(url=url, new=2, autoraise=True)
-
-
-def _copy(filters: Filters) -> Filters:
-    import copy
-    return copy.deepcopy(filters)

@@ -6,6 +6,8 @@ from typing import List, Optional
 from .._repository import Repository, path, prune
 from ..entities.label import as_labels
 from ..entities.ontology import AttributesRange, AttributesTypes, Ontology
+from ..filters import Filters, FiltersResource
+from ..paging import PagedEntities
 
 ATTRIBUTE_TYPES = {
     AttributesTypes.CHECKBOX: {"type": "options", "multi": True},
@@ -64,14 +66,13 @@ class Ontologies(Repository):
             project_ids = [project_ids]
         if not project_ids:
             raise ValueError("Ontologies.list needs project_ids, a project, a dataset or a recipe")
-        ontologies, page = [], 0
-        while True:
-            params = {"pageOffset": page, "pageSize": 1000, "projects": ",".join(project_ids)}
-            answer = self._request("GET", "/ontologies", params=params) or {}
-            ontologies.extend(self._build(j) for j in answer.get("items") or [])
-            if not answer.get("hasNextPage"):
-                return ontologies
-            page += 1
+        filters = Filters(resource=FiltersResource.ONTOLOGY)
+        return list(PagedEntities(lambda body: self._query_page(body, project_ids), filters, self._build).all())
+
+    def _query_page(self, body: dict, project_ids: List[str]) -> dict:
+        params = {"pageOffset": body.get("page", 0), "pageSize": body.get("pageSize", 1000),
+                  "projects": ",".join(project_ids)}
+        return self._request("GET", "/ontologies", params=params)
 
     def update(self, ontology: Ontology, system_metadata: bool = False) -> Ontology:
         """PUT the full ontology (roots rebuilt from ``ontology.labels``); the entity is refreshed."""

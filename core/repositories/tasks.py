@@ -9,6 +9,7 @@ import webbrowser
 from typing import List, Optional
 
 from .._repository import Repository, exactly_one, path
+from ..entities.command import Command
 from ..entities.task import ItemAction, Task, TaskPriority, TaskType
 from ..entities.workload import as_workload
 from ..exceptions import BadRequest, MissingEntity, NotFound
@@ -23,10 +24,10 @@ WEEK_SECONDS = 7 * 24 * 3600
 # -- helpers shared with Assignments ---------------------------------------------------------------------
 def run_command(client, answer: dict, wait: bool, required_key: str):
     """The command an async endpoint answered with; waited for (and its spec checked) when ``wait``."""
+    command = Command(client, answer)
     if not wait:
-        from ..entities.command import Command
-        return Command(client, answer)
-    command = client.commands.wait(command_id=answer["id"], timeout=0)
+        return command
+    command.wait(timeout=0)
     if required_key not in (command.spec or {}):
         raise BadRequest("400", f"{required_key} key is missing in command response (command {command.id})")
     return command
@@ -64,15 +65,6 @@ def items_query(filters=None, items=None, query=None, default_all: bool = False)
     raise ValueError("pass filters, items or query to select the items")
 
 
-def dataset_project_id(dataset) -> Optional[str]:
-    json_ = dataset.to_json()
-    return json_.get("projectId") or (json_.get("projects") or [None])[0]
-
-
-def _dumps(query: dict) -> str:
-    return json.dumps(query)
-
-
 def _actions(actions) -> list:
     return [ItemAction(a).to_json() if isinstance(a, str) else a.to_json() for a in actions]
 
@@ -82,8 +74,7 @@ class Tasks(Repository):
 
     def _project_id(self, project_id: Optional[str] = None) -> str:
         project, dataset = self._parent("project", False), self._parent("dataset", False)
-        project_id = project_id or (project.id if project else None) or (dataset_project_id(dataset) if dataset
-                                                                          else None)
+        project_id = project_id or (project.id if project else None) or (dataset.project_id if dataset else None)
         if project_id is None:
             raise MissingEntity("2001", "Tasks needs a project: use project.tasks or dataset.tasks")
         return project_id
@@ -188,9 +179,9 @@ class Tasks(Repository):
             raise MissingEntity("2001", "Tasks.create needs a dataset: use dataset.tasks or pass dataset=")
         recipe_id = recipe_id or _first_recipe(dataset)
         workload = as_workload(workload, assignee_ids)
-        payload = {"name": task_name, "query": _dumps(items_query(filters, items, query, default_all=True)),
+        payload = {"name": task_name, "query": json.dumps(items_query(filters, items, query, default_all=True)),
                    "taskOwner": task_owner or self._client.user_email, "spec": {"type": task_type},
-                   "datasetId": dataset.id, "projectId": project_id or dataset_project_id(dataset),
+                   "datasetId": dataset.id, "projectId": project_id or dataset.project_id,
                    "assignmentIds": list(assignments_ids or []), "recipeId": recipe_id,
                    "dueDate": int((due_date if due_date is not None else time.time() + WEEK_SECONDS) * 1000),
                    "asynced": wait, "priority": int(priority)}
@@ -263,7 +254,7 @@ class Tasks(Repository):
                   assignee_ids=None, query=None, workload=None, limit=None, wait=True):
         """Add the selected items to the task (split by ``workload``, else among its current assignees)."""
         task_id = self._task_id(task, task_id)
-        payload = {"query": _dumps(items_query(filters, items, query))}
+        payload = {"query": json.dumps(items_query(filters, items, query))}
         workload = as_workload(workload, assignee_ids)
         if workload is not None:
             payload["workload"] = workload.to_json()
@@ -284,7 +275,7 @@ class Tasks(Repository):
                      items=None, wait=True):
         """Remove the selected items from the task (items that already have a status stay)."""
         task_id = self._task_id(task, task_id)
-        payload = {"query": _dumps(items_query(filters, items, query)), "asynced": wait}
+        payload = {"query": json.dumps(items_query(filters, items, query)), "asynced": wait}
         answer = self._request("POST", path(URL + "/{}/removeFromTask", task_id), json=payload)
         command = run_command(self._client, answer, wait, "removeFromTaskId")
         if not wait:
@@ -324,7 +315,7 @@ class Tasks(Repository):
 
 
 def _first_recipe(dataset) -> str:
-    recipes = ((dataset.to_json().get("metadata") or {}).get("system") or {}).get("recipes") or []
+    recipes = dataset.get_recipe_ids()
     if not recipes:
         raise ValueError(f"dataset {dataset.id} has no recipe; pass recipe_id")
     return recipes[0]

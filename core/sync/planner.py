@@ -31,7 +31,7 @@ class LocalFile(NamedTuple):
 
 
 def scan(root: str, follow_symlinks: bool = False, on_error: Optional[OnError] = None) -> Iterator[LocalFile]:
-    """Every regular file below ``root`` with its path relative to it (``/``-separated), depth first.
+    """Every regular file below ``root`` with its path relative to it (``/``-separated), streamed.
 
     Symlinks are skipped unless ``follow_symlinks``; followed directory links that lead back to a directory
     already on the current path (a loop) are skipped. Unreadable directories go to ``on_error``.
@@ -44,13 +44,18 @@ def scan(root: str, follow_symlinks: bool = False, on_error: Optional[OnError] =
 def _walk(directory: str, prefix: str, follow: bool, ancestors: Set[Tuple[int, int]],
           on_error: Optional[OnError]) -> Iterator[LocalFile]:
     try:
-        with os.scandir(directory) as entries:
-            listing = sorted(entries, key=lambda e: e.name)
+        entries = os.scandir(directory)
     except OSError as exc:
         if on_error:
             on_error(prefix or ".", f"cannot list folder: {exc.strerror or exc}")
         return
-    for entry in listing:
+    with entries:
+        yield from _entries(entries, prefix, follow, ancestors, on_error)
+
+
+def _entries(entries, prefix: str, follow: bool, ancestors: Set[Tuple[int, int]],
+             on_error: Optional[OnError]) -> Iterator[LocalFile]:
+    for entry in entries:
         rel = prefix + entry.name
         if entry.is_symlink() and not follow:
             logger.debug("skipping symlink %s (follow_symlinks=False)", rel)

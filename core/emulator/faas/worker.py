@@ -1,6 +1,6 @@
 """The worker process: runs one service's user code, one execution at a time, never inside the server.
 
-Started by :mod:`.pool` with the ``spawn`` start method. It imports the package's entry point from the
+Started by :mod:`.pool` as ``python -m dataloop_core.emulator.faas.worker <fd>``. It imports the package's entry point from the
 extracted codebase, instantiates the runner class once (with the service's ``initParams``) and then serves
 ``("run", job)`` messages from its pipe. Everything the user code prints or logs is sent back as
 ``("log", execution_id, level, line)``; the end of a job as ``("done", execution_id, result)``.
@@ -185,7 +185,8 @@ def _run(job: dict, config: dict, state: dict, channel: Channel) -> dict:
         json.dumps(output)
         return {"status": "success", "output": output}
     except BaseException as exc:  # the user's failure (even SystemExit) ends the execution, not the worker
-        channel.log("ERROR", traceback.format_exc())
+        trace = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # drop this frame
+        channel.log("ERROR", "".join(traceback.format_exception(type(exc), exc, trace)))
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     finally:
         sys.stdout.flush()
@@ -193,8 +194,9 @@ def _run(job: dict, config: dict, state: dict, channel: Channel) -> dict:
         client.close()
 
 
-def main(conn, config: dict) -> None:
-    """Entry point of the worker process."""
+def main(conn) -> None:
+    """Serve jobs on ``conn``; the first message is the worker's configuration."""
+    config = conn.recv()
     _limit_memory(config.get("memoryLimit"))
     channel = Channel(conn)
     sys.stdout = _StreamCapture(channel, "INFO")
@@ -217,3 +219,8 @@ def main(conn, config: dict) -> None:
         channel.execution_id = job["executionId"]
         result = _run(job, config, state, channel)
         channel.send(("done", job["executionId"], result))
+
+
+if __name__ == "__main__":
+    from multiprocessing.connection import Connection
+    main(Connection(int(sys.argv[1])))

@@ -149,11 +149,12 @@ def _node(path: str, dirs: dict) -> dict:
 
 def directory_tree(ctx, dataset_id):
     get_dataset(ctx, dataset_id)
-    dirs = {d["filename"]: d for d in ctx.store.list("item", dataset_id, "json_extract(doc, '$.type') = 'dir'")
-            if d.get("filename")}
+    visible = "coalesce(json_extract(doc, '$.hidden'), 0) = 0"
+    dirs = {d["filename"]: d for d in ctx.store.list("item", dataset_id, f"json_extract(doc, '$.type') = 'dir' "
+                                                                         f"AND {visible}") if d.get("filename")}
     paths = {"/"} | set(dirs)
     for row in ctx.store.execute("SELECT DISTINCT json_extract(doc, '$.dir') FROM docs WHERE kind='item' AND "
-                                 "scope=?", (dataset_id,)):
+                                 f"scope=? AND {visible}", (dataset_id,)):
         if row[0]:
             paths.add(row[0])
     for path in list(paths):  # every ancestor is a folder too
@@ -176,3 +177,8 @@ ROUTES = [
     Route("PATCH", "/datasets/<dataset_id>/unlock", unlock),
     Route("GET", "/datasets/<dataset_id>/directoryTree", directory_tree),
 ]
+
+# the command routes import this module's helpers, so they join the table last
+from .dataset_commands import ROUTES as COMMAND_ROUTES  # noqa: E402
+
+ROUTES += COMMAND_ROUTES

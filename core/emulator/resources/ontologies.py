@@ -42,15 +42,26 @@ def normalize_roots(roots) -> list:
         value.setdefault("displayData", {})
         if not value.get("displayLabel"):
             value["displayLabel"] = value["tag"]
-    used = {r["value"].get("color", "").lower() for r in _walk(roots)}
-    index = 0
+    used = [r["value"]["color"].lower() for r in _walk(roots) if r["value"].get("color")]
     for root in _walk(roots):
         if not root["value"].get("color"):
-            while palette(index) in used:
-                index += 1
-            root["value"]["color"] = palette(index)
-            used.add(palette(index))
+            root["value"]["color"] = _distinct_color(used)
+            used.append(root["value"]["color"])
     return roots
+
+
+def _distance(first: str, second: str) -> int:
+    return sum(abs(int(first[i:i + 2], 16) - int(second[i:i + 2], 16)) for i in (1, 3, 5))
+
+
+def _distinct_color(used: list) -> str:
+    """The first palette colour far from every used one (or merely unused, when the palette is crowded)."""
+    candidates = [palette(i) for i in range(len(used) + 64)]
+    for minimum in (120, 60, 1):
+        for color in candidates:
+            if all(_distance(color, other) >= minimum for other in used):
+                return color
+    return candidates[-1]
 
 
 def new_ontology(ctx, roots, project_ids, attributes=None, title=None) -> dict:

@@ -1,6 +1,390 @@
-"""pipelines routes (wire-reference §3)."""
-from typing import List
+"""Pipelines (wire §3.18, §3.19, §7.3): CRUD, DQL query (pipelines and pipeline executions), install/uninstall,
+reset, statistics, execute (single and batch), rerun and validation. Runs happen in :mod:`..pipeline_engine`."""
+from __future__ import annotations
 
+import hashlib
+
+from .. import dql
+from ..errors import BadRequest, NotFound
+from ..ids import is_object_id, now_iso
+from ..pipeline_engine import PipelineEngine, check_graph, graph_errors, start_node_ids
 from ..routing import Route
+from .packages import find_package, insert_package, store_codebase_zip
+from .projects import get_project, project_role
 
-ROUTES: List[Route] = []
+EDITABLE = ("name", "nodes", "connections", "startNodes", "variables", "settings", "description", "preview")
+RESUME_OPTIONS = ("terminateExistingCycles", "resumeExistingCycles")
+RERUN_METHODS = ("startFromNodes", "startFromFailedExecutions", "startFromBeginning")
+
+
+def setup(emulator) -> None:
+    emulator.extensions["pipelines"] = PipelineEngine(emulator)
+
+
+def engine(ctx) -> PipelineEngine:
+    return ctx.emulator.extensions["pipelines"]
+
+
+def get_pipeline(ctx, pipeline_id: str) -> dict:
+    if not is_object_id(pipeline_id):
+        raise BadRequest(f"invalid pipeline id: {pipeline_id!r}")
+    doc = ctx.store.get("pipeline", pipeline_id, "Pipeline")
+    get_project(ctx, doc["projectId"])
+    return doc
+
+
+def _check_name(ctx, name, project_id: str, pipeline_id: str = None) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("pipeline name must be a non-empty string")
+    if any(p["id"] != pipeline_id for p in ctx.store.find_by("pipeline", "name", name, scope=project_id)):
+        raise BadRequest(f"Pipeline with name {name!r} already exists in project {project_id}")
+    return name
+
+
+def _variables(ctx, variables, pipeline_id: str) -> list:
+    if not isinstance(variables, list) or not all(isinstance(v, dict) and v.get("name") for v in variables):
+        raise BadRequest("variables must be a list of objects with a name")
+    stamp = now_iso()
+    return [{"id": v.get("id") or ctx.store.new_id(), "reference": v.get("reference") or pipeline_id,
+             "creator": v.get("creator") or ctx.user, "createdAt": v.get("createdAt") or stamp, "updatedAt": stamp,
+             **{k: v.get(k) for k in ("name", "type", "value", "description")}} for v in variables]
+
+
+# -- code nodes ------------------------------------------------------------------------------------
+def code_service_name(pipeline_id: str, node_id: str) -> str:
+    """The service (and package) running a code node: stable per pipeline and node."""
+    return "pipeline-code-" + hashlib.md5(f"{pipeline_id}:{node_id}".encode()).hexdigest()[:12]
+
+
+def install_code_nodes(ctx, pipeline: dict) -> None:
+    """Package each code node's inline code (``config.package.code``) as a package + service the FaaS runtime
+    runs; function nodes must name an existing service."""
+    for node in pipeline.get("nodes") or []:
+        label = f"node {node.get('name')!r}"
+        project_id = node.get("projectId") or pipeline["projectId"]
+        if node.get("type") == "function":
+            service = (node.get("namespace") or {}).get("serviceName")
+            if not service or not ctx.store.find_by("service", "name", service, scope=project_id):
+                raise BadRequest(f"{label}: service {service!r} not found in project {project_id}")
+        if node.get("type") != "code":
+            continue
+        code = ((node.get("config") or {}).get("package") or {}).get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise BadRequest(f"{label}: code node without config.package.code")
+        name = code_service_name(pipeline["id"], node["id"])
+        function = {"name": (node.get("namespace") or {}).get("functionName") or "run",
+                    "input": [{"name": p["name"], "type": p["type"]} for p in node.get("inputs") or []],
+                    "output": [{"name": p["name"], "type": p["type"]} for p in node.get("outputs") or []]}
+        module = {"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
+                  "initInputs": [], "functions": [function]}
+        zip_item = store_codebase_zip(ctx, project_id, name, {"main.py": code})
+        codebase = {"type": "item", "itemId": zip_item["id"]}
+        with ctx.store.transaction():
+            package = find_package(ctx, project_id, name)
+            if package is None:
+                package = insert_package(ctx, {"name": name, "modules": [module], "codebase": codebase,
+                                               "metadata": {"system": {"pipelineId": pipeline["id"],
+                                                                       "nodeId": node["id"]}}}, project_id)
+            elif package.get("codebase") != codebase or package.get("modules") != [module]:
+                package.update(codebase=codebase, modules=[module])
+                ctx.store.replace("package", package)
+            if not ctx.store.find_by("service", "name", name, scope=project_id):
+                ctx.store.insert("service", _code_service(ctx, name, package, pipeline, node), scope=project_id)
+    _notify_services(ctx, pipeline)
+
+
+def _code_service(ctx, name: str, package: dict, pipeline: dict, node: dict) -> dict:
+    service_id = ctx.store.new_id()
+    return {"id": service_id, "name": name, "url": f"{ctx.api_url}/services/{service_id}", "creator": ctx.user,
+            "projectId": package["projectId"], "packageId": package["id"], "packageRevision": package["version"],
+            "version": "1.0.0", "moduleName": "default_module", "initParams": {}, "active": True,
+            "runtime": {"podType": "regular-xs", "numReplicas": 1, "concurrency": 1, "autoscaler": None},
+            "versions": {}, "executionTimeout": 3600, "drainTime": 600, "onReset": "failed", "maxAttempts": 1,
+            "runExecutionAsProcess": False, "type": "regular", "global": False, "secrets": [], "integrations": [],
+            "useUserJwt": False, "mode": {}, "config": {}, "archive": False,
+            "metadata": {"system": {"pipelineId": pipeline["id"], "nodeId": node["id"]}}}
+
+
+def _notify_services(ctx, pipeline: dict) -> None:
+    runtime = ctx.emulator.extensions.get("faas")
+    if runtime is None:
+        return
+    for service in _code_services(ctx, pipeline["id"]):
+        runtime.service_updated(service)
+
+
+def _code_services(ctx, pipeline_id: str) -> list:
+    return ctx.store.find_by("service", "metadata.system.pipelineId", pipeline_id)
+
+
+# -- CRUD --------------------------------------------------------------------------------------------
+def create(ctx):
+    body = ctx.json_object()
+    project = get_project(ctx, body.get("projectId") or "")
+    pipeline_id = ctx.store.new_id()
+    doc = {"id": pipeline_id, "name": body.get("name"), "projectId": project["id"], "orgId": project["org"]["id"],
+           "creator": ctx.user, "updatedBy": ctx.user, "url": f"{ctx.api_url}/pipelines/{pipeline_id}",
+           "status": "Created", "compositionId": None, "nodes": body.get("nodes") or [],
+           "connections": body.get("connections") or [], "startNodes": body.get("startNodes") or [],
+           "variables": [], "settings": body.get("settings") or {}, "description": body.get("description"),
+           "preview": body.get("preview"), "resetAt": None}
+    doc["variables"] = _variables(ctx, body.get("variables") or [], pipeline_id)
+    check_graph(doc)
+    with ctx.store.transaction():
+        _check_name(ctx, doc["name"], project["id"])
+        ctx.store.insert("pipeline", doc, scope=project["id"])
+    return doc
+
+
+def get_one(ctx, pipeline_id):
+    return get_pipeline(ctx, pipeline_id)
+
+
+def update(ctx, pipeline_id):
+    body = ctx.json_object()
+    with ctx.store.transaction():
+        doc = get_pipeline(ctx, pipeline_id)
+        if set(body) <= {"settings"}:  # update_settings
+            if not isinstance(body.get("settings"), dict):
+                raise BadRequest("settings must be an object")
+            doc["settings"] = {**(doc.get("settings") or {}), **body["settings"]}
+        else:
+            for key in EDITABLE:
+                if key in body:
+                    doc[key] = body[key]
+            _check_name(ctx, doc["name"], doc["projectId"], pipeline_id)
+            doc["variables"] = _variables(ctx, doc.get("variables") or [], pipeline_id)
+            check_graph(doc)
+        doc["updatedBy"] = ctx.user
+        ctx.store.replace("pipeline", doc)
+        if doc["status"] == "Installed" and "nodes" in body:
+            install_code_nodes(ctx, doc)
+    return doc
+
+
+def update_variables(ctx, pipeline_id):
+    body = ctx.json_object()
+    with ctx.store.transaction():
+        doc = get_pipeline(ctx, pipeline_id)
+        doc["variables"] = _variables(ctx, body.get("variables"), pipeline_id)
+        ctx.store.replace("pipeline", doc)
+    return doc
+
+
+def delete(ctx, pipeline_id):
+    with ctx.store.transaction():
+        get_pipeline(ctx, pipeline_id)
+        services = _code_services(ctx, pipeline_id)
+        for service in services:
+            ctx.store.delete("service", service["id"])
+            ctx.store.delete_where("package", "id=?", (service["packageId"],))
+        ctx.store.delete_where("pipeline_execution", "scope=?", (pipeline_id,))
+        ctx.store.delete("pipeline", pipeline_id)
+    runtime = ctx.emulator.extensions.get("faas")
+    for service in services if runtime else []:
+        runtime.service_deleted(service["id"])
+    return True
+
+
+def query(ctx):
+    """``resource: pipeline`` lists pipelines, ``resource: pipelineState`` pipeline executions."""
+    body = ctx.json_object()
+    resource = body.get("resource", "pipeline")
+    projects = [p["id"] for p in ctx.store.list("project") if project_role(p, ctx.user)]
+    if not projects:
+        return dql.envelope([], 0, 0, 0)
+    marks = ",".join("?" * len(projects))
+    if resource == "pipeline":
+        return dql.query(ctx.store, "pipeline", body, where=f"d.scope IN ({marks})", params=tuple(projects))
+    if resource == "pipelineState":
+        return dql.query(ctx.store, "pipeline_execution", body,
+                         where=f"json_extract(d.doc, '$.projectId') IN ({marks})", params=tuple(projects))
+    raise BadRequest(f"unknown resource {resource!r} for /pipelines/query; expected 'pipeline' or 'pipelineState'")
+
+
+def validate(ctx):
+    body = ctx.json_object()
+    errors = graph_errors(body)
+    return {"valid": not errors, "errors": errors}
+
+
+# -- lifecycle ---------------------------------------------------------------------------------------
+def install(ctx, pipeline_id):
+    body = ctx.json_object()
+    if body.get("resumeOption") not in (None,) + RESUME_OPTIONS:
+        raise BadRequest(f"resumeOption must be one of {RESUME_OPTIONS}, got {body['resumeOption']!r}")
+    with ctx.store.transaction():
+        doc = get_pipeline(ctx, pipeline_id)
+        check_graph(doc)
+        if not doc.get("nodes"):
+            raise BadRequest(f"pipeline {doc['name']!r} has no nodes")
+        if not start_node_ids(doc):
+            raise BadRequest(f"pipeline {doc['name']!r} has no start node")
+        install_code_nodes(ctx, doc)
+        doc.update(status="Installed", installedAt=now_iso(), updatedBy=ctx.user)
+        ctx.store.replace("pipeline", doc)
+    return doc
+
+
+def uninstall(ctx, pipeline_id):
+    body = ctx.json_object()
+    with ctx.store.transaction():
+        doc = get_pipeline(ctx, pipeline_id)
+        doc["status"] = "Uninstalled"
+        if body.get("keepTriggersActive") is not None:
+            doc.setdefault("settings", {})["keepTriggersActive"] = bool(body["keepTriggersActive"])
+        ctx.store.replace("pipeline", doc)
+    return doc
+
+
+def reset(ctx, pipeline_id):
+    """Counters restart from now (earlier pipeline executions stay readable)."""
+    with ctx.store.transaction():
+        doc = get_pipeline(ctx, pipeline_id)
+        doc["resetAt"] = now_iso()
+        ctx.store.replace("pipeline", doc)
+    return True
+
+
+def statistics(ctx, pipeline_id):
+    doc = get_pipeline(ctx, pipeline_id)
+    runs = [r for r in ctx.store.list("pipeline_execution", scope=pipeline_id)
+            if not doc.get("resetAt") or r["createdAt"] >= doc["resetAt"]]
+    pipeline_counts, node_counts = {}, {}
+    for run in runs:
+        pipeline_counts[run["status"]] = pipeline_counts.get(run["status"], 0) + 1
+        for node in run["nodes"]:
+            if node["status"] != "pending":
+                counts = node_counts.setdefault(node["id"], {})
+                counts[node["status"]] = counts.get(node["status"], 0) + 1
+    return {"pipelineExecutionCounters": [{"status": s, "count": c} for s, c in sorted(pipeline_counts.items())],
+            "nodeExecutionsCounters": [{"nodeId": n, "statusCount": [{"status": s, "count": c}
+                                                                      for s, c in sorted(counts.items())]}
+                                       for n, counts in node_counts.items()],
+            "pipelineExecutionStatistics": {"avgTimePerExecution": None, "avgExecutionsPerDay": len(runs)},
+            "nodeExecutionStatistics": [{"nodeId": n, "executionStatistics": {}} for n in node_counts]}
+
+
+# -- executions --------------------------------------------------------------------------------------
+def execute(ctx, pipeline_id):
+    body = ctx.json_object()
+    doc = get_pipeline(ctx, pipeline_id)
+    if "batch" in body:
+        return _execute_batch(ctx, doc, body)
+    options = body.get("pipeline") or {}
+    if not isinstance(options, dict):
+        raise BadRequest("'pipeline' must be an object of execution options")
+    _ready(ctx, doc, test_mode=bool(options.get("testMode")))
+    return engine(ctx).start(doc, options.get("input"), ctx.api_url, ctx.user, node_id=options.get("nodeId"),
+                             test_mode=bool(options.get("testMode")))
+
+
+def _ready(ctx, doc: dict, test_mode: bool) -> None:
+    if doc["status"] == "Installed":
+        return
+    if not test_mode:
+        raise BadRequest(f"pipeline {doc['name']!r} is not installed (status {doc['status']!r}): install it first")
+    check_graph(doc)
+    install_code_nodes(ctx, doc)
+
+
+def _execute_batch(ctx, doc: dict, body: dict):
+    batch = body.get("batch") or {}
+    query_body = batch.get("query")
+    if not isinstance(query_body, dict):
+        raise BadRequest("batch.query must be a DQL body selecting items")
+    _ready(ctx, doc, test_mode=False)
+    datasets = (query_body.get("context") or {}).get("datasets") or [
+        d["id"] for d in ctx.store.list("dataset", scope=doc["projectId"])]
+    node_id = body.get("nodeId")
+    start = next((n for n in doc["nodes"] if n["id"] == (node_id or start_node_ids(doc)[0])), None)
+    if start is None:
+        raise BadRequest(f"node {node_id!r} is not a node of pipeline {doc['id']}")
+    port = next((p["name"] for p in start.get("inputs") or [] if p.get("type") == "Item"), "item")
+    api_url, user, args = ctx.api_url, ctx.user, batch.get("args") or {}
+
+    def work(progress):
+        items = [i for d in datasets for i in dql.select(ctx.store, "item", query_body.get("filter") or {}, scope=d)
+                 if i.get("type") == "file"]
+        ids = []
+        for index, item in enumerate(items):
+            ids.append(engine(ctx).start(doc, {**args, port: item["id"]}, api_url, user, node_id=node_id)["id"])
+            progress(100 * (index + 1) // max(len(items), 1))
+        return {"pipelineId": doc["id"], "pipelineExecutionIds": ids}
+    return ctx.commands.submit(ctx.api_url, "pipelineExecuteBatch", {"pipelineId": doc["id"]}, work, ctx.user)
+
+
+def get_execution(ctx, pipeline_id, execution_id):
+    get_pipeline(ctx, pipeline_id)
+    if not is_object_id(execution_id):
+        raise BadRequest(f"invalid pipeline execution id: {execution_id!r}")
+    doc = ctx.store.find("pipeline_execution", execution_id)
+    if doc is None or doc["pipelineId"] != pipeline_id:
+        raise NotFound(f"Pipeline execution not found: {execution_id}")
+    return doc
+
+
+def rerun(ctx, pipeline_id):
+    body = ctx.json_object()
+    doc = get_pipeline(ctx, pipeline_id)
+    options = body.get("pipeline") or {}
+    method = options.get("method") or "startFromBeginning"
+    if method not in RERUN_METHODS:
+        raise BadRequest(f"method must be one of {RERUN_METHODS}, got {method!r}")
+    start_ids = options.get("startNodeIds") or []
+    unknown = [n for n in start_ids if n not in {node["id"] for node in doc["nodes"]}]
+    if unknown or (method == "startFromNodes" and not start_ids):
+        raise BadRequest(f"startNodeIds must name nodes of the pipeline (unknown: {unknown})")
+    _ready(ctx, doc, test_mode=False)
+    query_filter = ((body.get("batch") or {}).get("query") or {}).get("filter") or {}
+    runs = list(dql.select(ctx.store, "pipeline_execution", query_filter, scope=pipeline_id))
+    api_url, user = ctx.api_url, ctx.user
+
+    def work(progress):
+        for run in runs:
+            _rerun_one(ctx, doc, run, method, start_ids, api_url, user)
+        return {"cycleOptions": {"method": method, "startNodeIds": start_ids,
+                                 "pipelineExecutionIds": [r["id"] for r in runs]}}
+    return ctx.commands.submit(ctx.api_url, "pipelineRerunCycles", {"pipelineId": pipeline_id}, work, ctx.user)
+
+
+def _rerun_one(ctx, pipeline: dict, run: dict, method: str, start_ids: list, api_url: str, user: str) -> None:
+    if engine(ctx).is_running(run["id"]):
+        return
+    last_input = {n: (runs[-1].get("input") or {}) for n, runs in (run.get("executions") or {}).items() if runs}
+    if method == "startFromBeginning":
+        targets = {n: dict(run.get("input") or {}) for n in start_node_ids(pipeline)}
+    elif method == "startFromFailedExecutions":
+        targets = {s["id"]: last_input.get(s["id"], {}) for s in run["nodes"] if s["status"] == "failed"}
+    else:
+        targets = {n: last_input.get(n, run.get("input") or {}) for n in start_ids}
+    if not targets:
+        return
+    with ctx.store.transaction():
+        fresh = ctx.store.get("pipeline_execution", run["id"])
+        for state in fresh["nodes"]:
+            if method == "startFromBeginning" or state["id"] in targets:
+                state["status"] = "pending"
+        if method == "startFromBeginning":
+            fresh["executions"] = {}
+        fresh["status"] = "in-progress"
+        ctx.store.replace("pipeline_execution", fresh)
+    engine(ctx).run_from(fresh, pipeline, targets, api_url, user)
+
+
+ROUTES = [
+    Route("POST", "/pipelines", create),
+    Route("POST", "/pipelines/query", query),
+    Route("POST", "/pipelines/validate", validate),
+    Route("GET", "/pipelines/<pipeline_id>", get_one),
+    Route("PATCH", "/pipelines/<pipeline_id>", update),
+    Route("DELETE", "/pipelines/<pipeline_id>", delete),
+    Route("PATCH", "/pipelines/<pipeline_id>/variables", update_variables),
+    Route("POST", "/pipelines/<pipeline_id>/install", install),
+    Route("POST", "/pipelines/<pipeline_id>/uninstall", uninstall),
+    Route("POST", "/pipelines/<pipeline_id>/reset", reset),
+    Route("GET", "/pipelines/<pipeline_id>/statistics", statistics),
+    Route("POST", "/pipelines/<pipeline_id>/execute", execute),
+    Route("GET", "/pipelines/<pipeline_id>/executions/<execution_id>", get_execution),
+    Route("POST", "/pipelines/<pipeline_id>/executions/rerun", rerun),
+]

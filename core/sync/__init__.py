@@ -1,0 +1,14 @@
+"""Resumable, chunked, incremental dataset sync (push: folder -> dataset, pull: dataset -> folder).
+
+Modules: ``planner`` (streamed local scan + change detection), ``journal`` (SQLite state in a user cache dir),
+``engine`` (thread pool, retries, per-file commits), ``transfer`` (hashed upload, resumable download),
+``remote`` (keyset listing), ``progress``, ``summary``, ``sharding``; ``operations`` ties them together.
+"""
+from .journal import JournalBusy, cache_dir
+from .operations import DEFAULT_WORKERS, pull, push
+from .progress import ProgressSnapshot, TqdmProgress
+from .sharding import parse_shard, shard_of, shards
+from .summary import Failure, SyncSummary
+
+__all__ = ["push", "pull", "SyncSummary", "Failure", "ProgressSnapshot", "TqdmProgress", "shard_of", "shards",
+           "parse_shard", "cache_dir", "JournalBusy", "DEFAULT_WORKERS"]

@@ -1,0 +1,125 @@
+"""Execution: the plan in chunks over a bounded thread pool, per-file retries, one journal commit per file.
+
+Workers only transfer and return an :class:`Outcome`; the calling thread owns the journal and the summary, so
+SQLite is written from one thread and every finished file is committed before the next result is handled.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Callable, Iterable, List, NamedTuple, Optional, Set
+
+import requests
+
+from ..exceptions import APIConnectionError, PlatformException
+from .journal import Entry, Journal, Task
+from .progress import ProgressTracker
+from .summary import Failure, PlannedAction, SyncSummary
+from .transfer import CorruptTransfer
+
+logger = logging.getLogger("dataloop_core.sync")
+TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+class Outcome(NamedTuple):
+    task: Task
+    kind: str                      # transferred | identical | deleted | planned | failed
+    entry: Optional[Entry] = None
+    reason: str = ""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Network trouble, corrupt transfers and 408/429/5xx are retried; local I/O errors and 4xx are not."""
+    if isinstance(exc, (APIConnectionError, CorruptTransfer, requests.RequestException)):
+        return True
+    if isinstance(exc, PlatformException):
+        return exc.status in TRANSIENT_STATUSES
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, PlatformException):
+        return f"{exc.status} {exc.message}" if exc.status else exc.message
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Engine:
+    """Runs ``execute(task, add_bytes) -> Outcome`` over the plan with ``workers`` threads."""
+
+    def __init__(self, journal: Journal, summary: SyncSummary, tracker: ProgressTracker, workers: int,
+                 attempts: int = 4, backoff: float = 0.5, backoff_cap: float = 10.0, chunk_size: int = 1000):
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.journal, self.summary, self.tracker = journal, summary, tracker
+        self.workers, self.attempts, self.chunk_size = workers, attempts, chunk_size
+        self.backoff, self.backoff_cap = backoff, backoff_cap
+
+    def run(self, execute: Callable[[Task, Callable[[int], None]], Outcome],
+            chunks: Optional[Iterable[List[Task]]] = None) -> None:
+        chunks = self.journal.iter_plan(self.chunk_size) if chunks is None else chunks
+        window = self.workers * 2
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sync")
+        pending: Set[Future] = set()
+        try:
+            for chunk in chunks:
+                for task in chunk:
+                    pending.add(pool.submit(self._attempt, execute, task))
+                    while len(pending) >= window:
+                        pending = self._collect(pending)
+            while pending:
+                pending = self._collect(pending)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _collect(self, pending: Set[Future]) -> Set[Future]:
+        done, rest = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            self.handle(future.result())
+        return rest
+
+    def _attempt(self, execute, task: Task) -> Outcome:
+        for attempt in range(1, self.attempts + 1):
+            sent = [0]
+
+            def add_bytes(count: int) -> None:
+                sent[0] += count
+                self.tracker.add_bytes(count)
+            try:
+                return execute(task, add_bytes)
+            except Exception as exc:  # classified below; a worker never raises
+                self.tracker.add_bytes(-sent[0])
+                if not is_transient(exc) or attempt == self.attempts:
+                    return Outcome(task, "failed", reason=describe(exc))
+                delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2 ** attempt))
+                logger.info("%s %s failed (%s), retry %d in %.1f s", task.action, task.rel, describe(exc),
+                            attempt, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def handle(self, outcome: Outcome) -> None:
+        """Commit one result: journal first, then counters and progress."""
+        task, summary = outcome.task, self.summary
+        if outcome.kind == "failed":
+            if not summary.dry_run:
+                self.journal.record_failure(task.rel, outcome.reason)
+            summary.failed.append(Failure(task.rel, outcome.reason))
+            logger.warning("%s %s failed: %s", task.action, task.rel, outcome.reason)
+        elif outcome.kind == "planned":
+            summary.planned.append(PlannedAction(task.rel, task.action, task.reason, task.size))
+        elif outcome.kind == "deleted":
+            if not summary.dry_run:
+                self.journal.forget(task.rel)
+            summary.deleted += 1
+        else:
+            if not summary.dry_run:
+                self.journal.commit_file(outcome.entry)
+            if outcome.kind == "transferred":
+                summary.transferred += 1
+                summary.bytes += outcome.entry.size or 0
+            else:
+                summary.skipped += 1
+        self.tracker.file_done(failed=outcome.kind == "failed")

@@ -36,13 +36,13 @@ def generate_images(folder: str, annotations_folder: str, count: int, seed: int 
             label = rng.choice(sorted(LABELS))
             left, top = rng.randint(0, width - 50), rng.randint(0, height - 40)
             right, bottom = left + rng.randint(20, 48), top + rng.randint(15, 38)
-            draw.rectangle([left, top, right, bottom], fill=LABELS[label])
+            draw.rectangle([left, top, right, bottom], fill=(150, 150, 150))
             annotations.append({"type": "box", "label": label, "attributes": [],
                                  "metadata": {"system": {"attributes": {}}},
                                  "coordinates": [{"x": left, "y": top, "z": 0}, {"x": right, "y": bottom, "z": 0}]})
         if i % 4 == 0:
             points = [(10, height - 10), (40, height - 50), (70, height - 10)]
-            draw.polygon(points, fill=LABELS["bird"])
+            draw.polygon(points, fill=(110, 110, 110))
             annotations.append({"type": "segment", "label": "bird", "attributes": [],
                                 "metadata": {"system": {"attributes": {}}},
                                 "coordinates": [[{"x": x, "y": y, "z": 0} for x, y in points]]})
@@ -60,7 +60,8 @@ def run(out_dir: str, image_count: int) -> dict:
 
     with EmulatorServer(os.path.join(out_dir, "emulator-data")) as server, \
             DataloopClient(base_url=server.url, token=server.token("demo@dataloop.local")) as client:
-        print(f"emulator   {server.url}  (data in {os.path.relpath(server.emulator.data_dir)})")
+        print(f"output     {out_dir}")
+        print(f"emulator   {server.url}  (state in <output>/emulator-data)")
         project = client.projects.create(f"demo-{int(time.time())}")
         dataset = project.datasets.create("street-scenes",
                                           labels=[Label(tag=t, color=c) for t, c in LABELS.items()])
@@ -81,9 +82,11 @@ def run(out_dir: str, image_count: int) -> dict:
               f"  cat-annotations={len(cats)}")
 
         item = next(birds.all())
+        original = item.download(local_path=os.path.join(out_dir, "rendered", "original"))
         rendered = os.path.join(out_dir, "rendered", item.name)
-        item.annotations.download(filepath=rendered, annotation_format="img_mask", img_filepath=None)
-        print(f"rendered   {item.filename} -> {os.path.relpath(rendered)}")
+        item.annotations.download(filepath=rendered, annotation_format="img_mask", img_filepath=original,
+                                  thickness=2)
+        print(f"rendered   {item.filename} with its annotations -> <output>/rendered/{item.name}")
 
         downloaded = os.path.join(out_dir, "downloaded")
         dataset.items.download(local_path=downloaded)
@@ -96,7 +99,7 @@ def run(out_dir: str, image_count: int) -> dict:
         summary = {"project": project.name, "dataset": dataset.id, "uploaded": len(uploaded),
                    "annotations": len(dataset.annotations.list()), "outdoor": len(outdoor),
                    "items_with_birds": len(birds), "identical_downloads": identical,
-                   "rendered": os.path.relpath(rendered), "seconds": round(time.monotonic() - started, 2)}
+                   "rendered": rendered, "seconds": round(time.monotonic() - started, 2)}
     return summary
 
 

@@ -126,7 +126,7 @@ class _Run:
     def execute(self, failures, execute) -> None:
         for failure in failures:
             if not self.dry_run:
-                self.journal.record_failure(failure.rel, failure.reason)
+                self.journal.record_failure(failure.path, failure.reason)
             self.summary.failed.append(failure)
         self.tracker.set_totals(*self.journal.plan_totals())
         Engine(self.journal, self.summary, self.tracker, self.workers).run(execute)

@@ -95,9 +95,8 @@ def install_code_nodes(ctx, pipeline: dict) -> None:
 
 def _code_service(ctx, name: str, package: dict, pipeline: dict, node: dict) -> dict:
     service_id = ctx.store.new_id()
-    org_id = (pipeline.get("orgId") or "")
     return {"id": service_id, "name": name, "url": f"{ctx.api_url}/services/{service_id}", "creator": ctx.user,
-            "updatedBy": ctx.user, "projectId": package["projectId"], "orgId": org_id or None,
+            "updatedBy": ctx.user, "projectId": package["projectId"], "orgId": pipeline.get("orgId"),
             "botUserName": f"bot-{service_id}@bot.dataloop.local", "scope": "project", "crashloop": False,
             "queueLengthLimit": None, "driverId": None, "packageId": package["id"], "packageRevision": package["version"],
             "version": "1.0.0", "moduleName": "default_module", "initParams": {}, "active": True,

@@ -190,9 +190,8 @@ class LocalServiceRunner:
 
     def run_local_project(self, project=None):
         """Call the function once (or once per mock input list, concurrently); return its result(s)."""
-        runner = self.get_mainpy_run_service()
-        function = getattr(runner, self.function_name)
         inputs = self._function_inputs()
+        function = getattr(self.get_mainpy_run_service(), self.function_name)
         wants_progress = "progress" in inspect.signature(function).parameters
 
         def kwargs_for(mock_inputs) -> dict:

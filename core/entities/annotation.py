@@ -6,11 +6,7 @@ from typing import Optional
 
 from . import annotation_definitions as definitions
 from .base import Entity, Field
-
-
-class ExportVersion(str, Enum):
-    V1 = "V1"
-    V2 = "V2"
+from .dataset import ExportVersion  # noqa: F401  (re-exported: the SDK also has it beside annotations)
 
 
 class AnnotationStatus(str, Enum):

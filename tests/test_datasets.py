@@ -332,8 +332,10 @@ def test_export_errors(dataset, tmp_path):
         dataset.export(local_path=str(target))
     with pytest.raises(ValueError):
         dataset.export(export_type="xml")
-    with pytest.raises(ValueError, match="v1"):
-        dataset.export(export_version="v3")
+    with pytest.raises(ValueError, match="v3"):
+        dataset.export(force=True)
+    with pytest.raises(ValueError, match="v3"):
+        dataset.export(export_mode="diff")
 
 
 def test_export_with_lock_releases_it(emulator, dataset, tmp_path):
@@ -361,10 +363,37 @@ def test_download_annotations_v2_names_and_bad_options(client, dataset, tmp_path
     upload(client, dataset, "/one.png")
     dataset.download_annotations(local_path=str(tmp_path), export_version="V2")
     assert (tmp_path / "json" / "one.png.json").is_file()
-    with pytest.raises(ValueError, match="rendering"):
-        dataset.datasets.download_annotations(dataset, local_path=str(tmp_path), annotation_options=["mask"])
+    with pytest.raises(ValueError, match="choose from"):
+        dataset.datasets.download_annotations(dataset, local_path=str(tmp_path), annotation_options=["png"])
     with pytest.raises(ValueError):
         dataset.upload_annotations(local_path=str(tmp_path / "missing"))
+
+
+def test_download_annotations_renders_options(client, dataset, tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (10, 20, 30)).save(buffer, format="PNG")
+    item = upload(client, dataset, "/f/pic.png", buffer.getvalue())
+    dataset.add_label(label_name="cat", color=(255, 0, 0))
+    box = {"type": "box", "label": "cat", "coordinates": [{"x": 1, "y": 1}, {"x": 4, "y": 3}],
+           "metadata": {"system": {"objectId": "7"}}}
+    client.transport.json("POST", f"/items/{item['id']}/annotations", json=[box])
+    upload(client, dataset, "/other/skip.png", buffer.getvalue())
+    options = ["json", "mask", "instance", "img_mask", "object_id"]
+    result = dataset.download_annotations(local_path=str(tmp_path), annotation_options=options, remote_path="/f")
+    assert result == str(tmp_path)
+    assert (tmp_path / "json" / "f" / "pic.json").is_file() and not (tmp_path / "json" / "other").exists()
+    mask = np.array(Image.open(tmp_path / "mask" / "f" / "pic.png"))
+    assert mask.shape == (6, 8, 4) and tuple(mask[1, 2]) == (255, 0, 0, 255) and mask[5, 7, 3] == 0
+    instance = np.array(Image.open(tmp_path / "instance" / "f" / "pic.png"))
+    assert instance[1, 2] == 1 and instance[5, 7] == 0
+    assert np.array(Image.open(tmp_path / "object_id" / "f" / "pic.png"))[1, 2] == 7
+    on_image = np.array(Image.open(tmp_path / "img_mask" / "f" / "pic.png"))
+    assert tuple(on_image[5, 7][:3]) == (10, 20, 30) and tuple(on_image[1, 2][:3]) == (255, 0, 0)
+    assert not (tmp_path / "mask" / "other").exists()
 
 
 def test_sync_without_driver_is_rejected(project, dataset):
@@ -409,3 +438,14 @@ def test_emulator_rejects_bad_dataset_requests(client, project, dataset):
     with pytest.raises(BadRequest, match="MLSplitList"):
         client.transport.json("POST", f"/datasets/{dataset.id}/split", json={"MLSplitList": {"train": 1}})
     assert project.datasets.get(dataset_id=dataset.id).name == dataset.name
+
+
+def test_binaries_dataset_only_in_system_space(client, project, dataset):
+    body = {"filter": {"$and": [{"name": "Binaries"}]}, "resource": "datasets", "page": 0, "pageSize": 10,
+            "context": {"projects": [project.id]}}
+    assert client.transport.json("POST", "/datasets/query", json=body)["items"] == []
+    found = client.transport.json("POST", "/datasets/query", json={**body, "systemSpace": True})["items"]
+    assert [d["name"] for d in found] == ["Binaries"] and found[0]["projects"] == [project.id]
+    binaries = project.datasets._get_binaries_dataset()
+    assert binaries.id == found[0]["id"] and project.datasets._get_binaries_dataset().id == binaries.id
+    assert [d.name for d in project.datasets.list()] == [dataset.name]

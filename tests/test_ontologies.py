@@ -159,3 +159,21 @@ def test_list_pages(client, project):
     page = client.transport.json("GET", "/ontologies", params={"projects": project.id, "pageSize": 2})
     assert page["totalItemsCount"] == 3 and page["hasNextPage"] is True and len(page["items"]) == 2
     assert {o.id for o in project.ontologies.list()} == created
+
+
+def test_label_icons_go_to_binaries(project, dataset, tmp_path):
+    icon = tmp_path / "cat.png"
+    icon.write_bytes(b"\x89PNG icon")
+    label = dataset.add_label(label_name="cat", icon_path=str(icon))
+    image = label.display_data["displayImage"]
+    binaries = project.datasets._get_binaries_dataset()
+    assert image["datasetId"] == binaries.id
+    item = binaries.items.get(item_id=image["itemId"])
+    ontology_id = dataset.ontology_ids[0]
+    assert item.dir == f"/.dataloop/ontologies/{ontology_id}/labelDisplayImages" and item.name.endswith("-cat.png")
+    assert dataset.labels_flat_dict["cat"].display_data == {"displayImage": image}
+    updated = dataset.update_label(label_name="cat", color="#00ff00", icon_path=str(icon))
+    assert updated.display_data["displayImage"]["itemId"] != image["itemId"] and updated.hex == "#00ff00"
+    with pytest.raises(ValueError, match="icon_path"):
+        dataset.add_label(label_name="dog", icon_path=str(tmp_path / "missing.png"))
+    assert "dog" not in dataset.labels_flat_dict

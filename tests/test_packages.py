@@ -150,3 +150,13 @@ def test_name_validation_routes(client):
         assert client.transport.json("GET", f"/piper-misc/naming/{kind}/good-name-1")["valid"] is True
         with pytest.raises(BadRequest, match="invalid"):
             client.transport.json("GET", f"/piper-misc/naming/{kind}/Not_Valid")
+
+
+def test_open_in_web(project, src, unique, monkeypatch):
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url, new=0, autoraise=True: opened.append(url))
+    package = project.packages.push(package_name=unique("pkg"), src_path=src, modules=[module()])
+    package.open_in_web()
+    project.packages.open_in_web()
+    assert opened == [f"{project.client.console_url}projects/{project.id}/packages/{package.id}/main",
+                      f"{project.client.console_url}projects/{project.id}/packages"]

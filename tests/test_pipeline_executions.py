@@ -146,3 +146,26 @@ def test_two_code_nodes_run_end_to_end_on_the_faas_runtime(emulator, project, da
     assert run.executions[second.node_id][0]["output"]["item_id"] == item.id
     assert dataset.items.get(item_id=item.id).metadata["user"]["tagged"] is True
     assert project.pipelines.stats(pipeline=pipeline).count("success") == 1
+
+
+def test_function_node_of_a_deployed_service(project, dataset, unique, tmp_path):
+    from dataloop_core.entities.package import PackageFunction, PackageModule
+    from dataloop_core.entities.pipeline_node import FunctionNode
+    (tmp_path / "main.py").write_text("class ServiceRunner:\n    def rename(self, item):\n"
+                                      "        item.metadata.setdefault('user', {})['seen'] = 1\n"
+                                      "        return item.update()\n")
+    module = PackageModule(functions=[PackageFunction("rename", inputs=[FunctionIO("Item", "item")],
+                                                      outputs=[FunctionIO("Item", "item")])])
+    package = project.packages.push(package_name=unique("pkg"), src_path=str(tmp_path), modules=[module])
+    service = package.deploy(service_name=unique("svc"))
+    node = FunctionNode("rename", service, "rename")
+    assert node.namespace["serviceName"] == service.name and node.inputs[0].name == "item"
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    pipeline.add_node(node)
+    pipeline = pipeline.update().install()
+    item = dataset.items.upload(local_path=b"z", remote_path="/fn", remote_name="z.txt")
+    run = pipeline.execute(execution_input={"item": item.id}).wait(timeout=120)
+    assert run.status == "success" and dataset.items.get(item_id=item.id).metadata["user"]["seen"] == 1
+    with pytest.raises(ValueError, match="function 'nope' not found"):
+        FunctionNode("x", service, "nope")
+    assert [p.id for p in project.packages.list().all()] == [package.id]  # code-node packages stay hidden

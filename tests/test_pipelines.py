@@ -152,3 +152,18 @@ def test_execute_batch_runs_one_execution_per_item(project, dataset, unique):
     assert command.status == "success" and len(command.spec["pipelineExecutionIds"]) == 2
     for execution_id in command.spec["pipelineExecutionIds"]:
         assert pipeline.pipeline_executions.wait(pipeline_execution_id=execution_id, timeout=30).status == "success"
+
+
+def test_local_graph_edits_and_open_in_web(project, dataset, unique, monkeypatch):
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url, new=0, autoraise=True: opened.append(url))
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    first, second = task_node(project, dataset), dataset_node(project, dataset)
+    pipeline.connect(first, second)
+    pipeline.set_start_node(second)
+    assert pipeline.start_nodes[0] == {"nodeId": second.node_id, "type": "root"}
+    pipeline.remove_node(second)
+    assert [n.node_id for n in pipeline.nodes] == [first.node_id] and pipeline.connections == []
+    pipeline.open_in_web()
+    project.pipelines.open_in_web(pipeline_id=pipeline.id)
+    assert opened[0].endswith(f"projects/{project.id}/pipelines/{pipeline.id}") and opened[0] == opened[1]

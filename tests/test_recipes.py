@@ -99,3 +99,29 @@ def test_dataset_switch_recipe(client, project, dataset):
         dataset.switch_recipe()
     with pytest.raises(BadRequest, match="unknown recipe"):
         dataset.switch_recipe(recipe_id=UNKNOWN_ID)
+
+
+def test_create_with_instruction_pdf_links_binaries_item(client, project, tmp_path):
+    pdf = tmp_path / "guide.pdf"
+    pdf.write_bytes(b"%PDF-1.4 instructions")
+    recipe = project.recipes.create(recipe_name="guided", annotation_instruction_file=str(pdf))
+    document = recipe.instruction_document
+    fresh = project.recipes.get(recipe_id=recipe.id)
+    assert fresh.metadata["system"]["instructionDocument"] == document
+    binaries = project.datasets._get_binaries_dataset()
+    assert binaries.name == "Binaries" and document["datasetId"] == binaries.id
+    item = binaries.items.get(item_id=document["itemId"])
+    assert item.dir == f"/.dataloop/recipes/{recipe.id}/instructions" and item.name == document["name"]
+    assert item.name.endswith(".pdf") and item.download(save_locally=False).getvalue() == pdf.read_bytes()
+    assert "Binaries" not in [d.name for d in project.datasets.list()]
+
+
+def test_instruction_file_must_be_an_existing_pdf(project, tmp_path):
+    text = tmp_path / "guide.txt"
+    text.write_text("x")
+    before = len(list(project.recipes.list().all()))
+    with pytest.raises(ValueError, match="pdf"):
+        project.recipes.create(annotation_instruction_file=str(text))
+    with pytest.raises(ValueError, match="not found"):
+        project.recipes.create(annotation_instruction_file=str(tmp_path / "missing.pdf"))
+    assert len(list(project.recipes.list().all())) == before

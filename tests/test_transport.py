@@ -12,6 +12,7 @@ from tenacity import RetryCallState, Retrying
 from dataloop_core import DataloopClient
 from dataloop_core._transport import Transport, TransportOptions, _RetryableResponse, backoff_delay, \
     parse_retry_after
+from dataloop_core.emulator import EmulatorServer
 from dataloop_core.emulator.auth import Auth
 from dataloop_core.exceptions import (APIConnectionError, APITimeoutError, NotFound, ServiceUnavailable,
                                       TokenExpired, Unauthorized, UnknownException)
@@ -21,8 +22,8 @@ PROJECTS = "/api/v1/projects"
 
 @pytest.fixture
 def fast(client):
-    """The session client with tiny backoff delays."""
-    return client.with_options(backoff_base=0.01, backoff_cap=0.02)
+    """The session client with tiny backoff delays and short timeouts (a hung request fails fast)."""
+    return client.with_options(backoff_base=0.01, backoff_cap=0.02, timeout=(5.0, 5.0))
 
 
 @pytest.fixture
@@ -45,21 +46,32 @@ def test_gateway_errors_of_a_get_are_retried(fast, faults, retries, status):
     assert len(retries()) == 2
 
 
-def test_connection_reset_of_a_get_is_retried(fast, faults, retries):
+@pytest.fixture
+def isolated(tmp_path):
+    """A private emulator for connection resets, so a server-side failure cannot affect the session's one."""
+    server = EmulatorServer(str(tmp_path), enable_faults=True).start()
+    with DataloopClient(base_url=server.url, token=server.token(), timeout=(5.0, 5.0)) as c:
+        fast = c.with_options(backoff_base=0.01, backoff_cap=0.02)
+        yield fast, lambda *rules: c.transport.request("POST", "/_emulator/faults", gate=True,
+                                                       json={"rules": list(rules)})
+    server.stop()
+
+
+def test_connection_reset_of_a_get_is_retried(isolated, retries):
+    fast, faults = isolated
     faults({"path": PROJECTS, "method": "GET", "action": "reset", "times": 2})
     assert isinstance(fast.projects.list(), list)
     assert all("APIConnectionError" in line for line in retries()) and len(retries()) == 2
 
 
-def test_connection_reset_of_a_post_is_not_retried(fast, faults, retries, unique):
-    name = unique("reset")
+def test_connection_reset_of_a_post_is_not_retried(isolated, retries):
+    fast, faults = isolated
     faults({"path": PROJECTS, "method": "POST", "action": "reset", "times": 1})
     with pytest.raises(APIConnectionError, match="connection failed") as err:
-        fast.projects.create(name)
+        fast.projects.create("reset")
     assert (err.value.method, err.value.path) == ("POST", "/projects")
     assert retries() == []
-    with pytest.raises(NotFound):
-        fast.projects.get(project_name=name)
+    assert fast.projects.list() == []
 
 
 def test_502_of_a_post_is_not_retried(fast, faults, retries, unique):

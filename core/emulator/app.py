@@ -120,7 +120,7 @@ class Emulator:
             time.sleep(fault.delay)
             return None
         if fault.action == "reset":
-            sock = request.environ.get("werkzeug.socket")
+            sock = request.environ.get("dataloop.socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 sock.close()

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.emulator.close()
+        server.stop()
     return 0
 
 

@@ -1,61 +1,62 @@
-"""Run the emulator over real HTTP: in-process (tests, demo) or as a foreground server (CLI)."""
+"""Run the emulator over real HTTP: in-process (tests, demo) or as a foreground server (CLI).
+
+Served by cheroot: a thread pool with HTTP/1.1 keep-alive and streamed (also chunked) request bodies.
+"""
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Optional
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from cheroot import wsgi
 
 from .app import Emulator
 from .auth import DEFAULT_EMAIL, DEFAULT_TTL
 
+SOCKET_KEY = "dataloop.socket"  # the connection's socket, for the fault switch's "reset" action
 
-class _QuietHandler(WSGIRequestHandler):
-    """Access lines go to the emulator's logger at debug level instead of stderr."""
 
-    def log_request(self, code="-", size="-"):
-        logging.getLogger("dataloop_core.emulator.access").debug('"%s" %s %s', self.requestline, code, size)
-
-    def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
-        getattr(logging.getLogger("dataloop_core.emulator.access"), "warning" if type == "error" else "debug")(
-            message, *args)
+class _Gateway(wsgi.Gateway_10):
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[SOCKET_KEY] = self.req.conn.socket
+        return environ
 
 
 class EmulatorServer:
     """``EmulatorServer(data_dir).start()`` serves on 127.0.0.1 and a free port; ``.url`` is the gate root."""
 
-    def __init__(self, data_dir: str, host: str = "127.0.0.1", port: int = 0, enable_faults: bool = False):
+    def __init__(self, data_dir: str, host: str = "127.0.0.1", port: int = 0, enable_faults: bool = False,
+                 threads: int = 16, max_threads: int = 64):
         self.emulator = Emulator(data_dir, enable_faults=enable_faults)
-        self._server: BaseWSGIServer = make_server(host, port, self.emulator, threaded=True,
-                                                   request_handler=_QuietHandler)
-        self._server.daemon_threads = True
+        self._server = wsgi.Server((host, port), self.emulator, numthreads=threads, max=max_threads,
+                                   server_name="dataloop-emulator", timeout=60)
+        self._server.gateway = _Gateway
+        self._server.prepare()  # binds now, so .url is known before start()
         self._thread: Optional[threading.Thread] = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.bind_addr[:2]
         return f"http://{host}:{port}"
 
     @property
     def port(self) -> int:
-        return self._server.server_address[1]
+        return self._server.bind_addr[1]
 
     def token(self, email: str = DEFAULT_EMAIL, ttl: int = DEFAULT_TTL) -> str:
         """A token this server accepts."""
         return self.emulator.auth.issue(email, ttl)
 
     def start(self) -> "EmulatorServer":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve, name="emulator", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self.emulator.close()
         if self._thread:
             self._thread.join(timeout=5)

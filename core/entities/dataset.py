@@ -198,19 +198,20 @@ class Dataset(Entity):
         return self.update(system_metadata=True)
 
     def add_label(self, label_name: str, color=None, children=None, attributes=None, display_label=None,
-                  label: Optional[Label] = None, recipe_id=None, ontology_id=None) -> List[Label]:
+                  label: Optional[Label] = None, recipe_id=None, ontology_id=None, icon_path=None) -> Label:
         return self._ontology(recipe_id, ontology_id).add_label(
             label_name=label_name, color=color, children=children, attributes=attributes,
-            display_label=display_label, label=label)
+            display_label=display_label, label=label, icon_path=icon_path)
 
     def add_labels(self, label_list, ontology_id=None, recipe_id=None) -> List[Label]:
         return self._ontology(recipe_id, ontology_id).add_labels(label_list=label_list)
 
     def update_label(self, label_name: str, color=None, children=None, attributes=None, display_label=None,
-                     label: Optional[Label] = None, recipe_id=None, ontology_id=None, upsert=False) -> List[Label]:
+                     label: Optional[Label] = None, recipe_id=None, ontology_id=None, upsert=False,
+                     icon_path=None) -> Label:
         return self._ontology(recipe_id, ontology_id).update_label(
             label_name=label_name, color=color, children=children, attributes=attributes,
-            display_label=display_label, label=label, upsert=upsert)
+            display_label=display_label, label=label, upsert=upsert, icon_path=icon_path)
 
     def update_labels(self, label_list, ontology_id=None, recipe_id=None, upsert=False) -> List[Label]:
         return self._ontology(recipe_id, ontology_id).update_labels(label_list=label_list, upsert=upsert)
@@ -268,12 +269,17 @@ class Dataset(Entity):
                                     output_export_type=output_export_type, export_version=export_version,
                                     **v3_options)
 
-    def download_annotations(self, local_path: Optional[str] = None, filters=None, annotation_filters=None,
-                             overwrite: bool = False, include_annotations_in_output: bool = True,
+    def download_annotations(self, local_path: Optional[str] = None, filters=None, annotation_options=None,
+                             annotation_filters=None, overwrite: bool = False, thickness: int = 1,
+                             with_text: bool = False, remote_path: Optional[str] = None,
+                             include_annotations_in_output: bool = True, export_png_files: bool = False,
+                             filter_output_annotations: bool = False, alpha: float = 1,
                              export_version: ExportVersion = ExportVersion.V1) -> str:
         return self.datasets.download_annotations(
-            dataset=self, local_path=local_path, filters=filters, annotation_filters=annotation_filters,
-            overwrite=overwrite, include_annotations_in_output=include_annotations_in_output,
+            dataset=self, local_path=local_path, filters=filters, annotation_options=annotation_options,
+            annotation_filters=annotation_filters, overwrite=overwrite, thickness=thickness, with_text=with_text,
+            remote_path=remote_path, include_annotations_in_output=include_annotations_in_output,
+            export_png_files=export_png_files, filter_output_annotations=filter_output_annotations, alpha=alpha,
             export_version=export_version)
 
     def upload_annotations(self, local_path: str, filters=None, clean: bool = False, remote_root_path: str = "/",

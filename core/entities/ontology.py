@@ -2,6 +2,8 @@
 ``PATCH /ontologies/{id}/labels`` with dotted tags for nested labels (wire §3.9)."""
 from __future__ import annotations
 
+import os
+import uuid
 from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
@@ -116,18 +118,36 @@ class Ontology(Entity):
         flat = self.labels_flat_dict
         return [flat[label.tag] for label in labels if label.tag in flat]
 
-    @staticmethod
-    def _one_label(label_name, color, children, attributes, display_label, label) -> Label:
-        if label is not None:
-            return label
-        return Label(tag=label_name, color=color, display_label=display_label, attributes=attributes,
-                     children=as_labels(children))
+    def _one_label(self, label_name, color, children, attributes, display_label, label, icon_path) -> Label:
+        if label is None:
+            label = Label(tag=label_name, color=color, display_label=display_label, attributes=attributes,
+                          children=as_labels(children))
+        if icon_path is not None:
+            label.display_data.update(self._upload_icon(icon_path))
+        return label
+
+    def _upload_icon(self, icon_path: str) -> dict:
+        """Upload a label icon to the project's Binaries dataset; the label's ``displayData`` part linking it."""
+        from ..repositories.datasets import upload_to_binaries
+        if not isinstance(icon_path, str) or not os.path.isfile(icon_path):
+            raise ValueError(f"icon_path must be an existing local file, got {icon_path!r}")
+        project = self._context.get("project") or getattr(self._context.get("dataset"), "project", None)
+        if project is None:
+            if not self.project_ids:
+                raise ValueError("an ontology needs a project to store label icons in")
+            project = self.project_ids[0]
+        item = upload_to_binaries(self._client, project, icon_path,
+                                  f"/.dataloop/ontologies/{self.id}/labelDisplayImages",
+                                  f"{uuid.uuid4().hex}-{os.path.basename(icon_path)}")
+        return {"displayImage": {"itemId": item.id, "datasetId": item.dataset_id}}
 
     def add_label(self, label_name: Optional[str] = None, color=None, children=None, attributes=None,
-                  display_label: Optional[str] = None, label: Optional[Label] = None) -> Label:
-        """Add (or overwrite) one label; ``label_name`` may be dotted (``'vehicle.car'``)."""
-        return self._send_labels([self._one_label(label_name, color, children, attributes, display_label, label)],
-                                 upsert=True)[0]
+                  display_label: Optional[str] = None, label: Optional[Label] = None,
+                  icon_path: Optional[str] = None) -> Label:
+        """Add (or overwrite) one label; ``label_name`` may be dotted (``'vehicle.car'``); ``icon_path`` is an
+        image shown for the label (uploaded to the project's Binaries dataset)."""
+        return self._send_labels([self._one_label(label_name, color, children, attributes, display_label, label,
+                                                  icon_path)], upsert=True)[0]
 
     def add_labels(self, label_list) -> List[Label]:
         """Add labels given as Labels, tags, root dicts or a ``{tag: color}`` dict."""
@@ -135,10 +155,10 @@ class Ontology(Entity):
 
     def update_label(self, label_name: Optional[str] = None, color=None, children=None, attributes=None,
                      display_label: Optional[str] = None, label: Optional[Label] = None,
-                     upsert: bool = False) -> Label:
+                     upsert: bool = False, icon_path: Optional[str] = None) -> Label:
         """Change an existing label (404 unless it exists or ``upsert=True``)."""
-        return self._send_labels([self._one_label(label_name, color, children, attributes, display_label, label)],
-                                 upsert=upsert)[0]
+        return self._send_labels([self._one_label(label_name, color, children, attributes, display_label, label,
+                                                  icon_path)], upsert=upsert)[0]
 
     def update_labels(self, label_list, upsert: bool = False) -> List[Label]:
         return self._send_labels(as_labels(label_list), upsert=upsert)

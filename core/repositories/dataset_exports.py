@@ -1,4 +1,5 @@
-"""Dataset export (wire §5.3, §5.4) and annotation download/upload, mixed into ``Datasets``.
+"""Dataset export (wire §5.3, §5.4; v3 in :mod:`._dataset_export_v3`) and annotation download/upload, mixed
+into ``Datasets``.
 
 A v1 JSON export splits the items into id ranges of at most ``max_items`` (probing the first/last id,
 counting each range, splitting at the numeric ObjectId midpoint), exports each range as a command and
@@ -14,7 +15,8 @@ from typing import List, Optional, Union
 
 from .._repository import exactly_one, path
 from .._transfer import download_bytes, safe_join
-from ..entities.dataset import (Dataset, DatasetExportVersion, ExportType, ExportVersion, OutputExportType)
+from ..entities.dataset import (Dataset, DatasetExportVersion, ExportMode, ExportType, ExportVersion,
+                                OutputExportType)
 from ..filters import Filters, FiltersOperations, FiltersOrderByDirection, FiltersResource
 from ..paging import PagedEntities
 
@@ -34,17 +36,28 @@ class DatasetExports:
                dataset_lock: bool = False, lock_timeout_sec: Optional[int] = None, export_summary: bool = False,
                output_export_type: Optional[OutputExportType] = None,
                export_version: DatasetExportVersion = DatasetExportVersion.V1,
-               max_items: int = MAX_ITEMS_PER_EXPORT) -> Optional[str]:
+               export_mode: Optional[ExportMode] = None, from_version: Optional[int] = None,
+               partition_count: Optional[int] = None, force: bool = False, parallel_downloads: int = 4,
+               max_items: int = MAX_ITEMS_PER_EXPORT):
         """Export items (and annotations) as JSON; returns the path of ``<dataset id>.json`` (``.json.zip``
-        for ``output_export_type='zip'``, the folder for ``'folders'``, the zip for ``export_type='zip'``)."""
-        if DatasetExportVersion(getattr(export_version, "value", export_version)) != DatasetExportVersion.V1:
-            raise ValueError("only export_version 'v1' is supported")
+        for ``output_export_type='zip'``, the folder for ``'folders'``, the zip for ``export_type='zip'``).
+        ``export_version='v3'`` runs a full or diff (``export_mode``, ``from_version``) partitioned NDJSON
+        export and returns its ``ExportManifest`` with the files downloaded under ``local_path``."""
+        version = DatasetExportVersion(getattr(export_version, "value", export_version))
+        if local_path is not None and os.path.isfile(local_path):
+            raise ValueError(f"local_path must be a directory, not a file: {local_path}")
+        if version == DatasetExportVersion.V3:
+            from ._dataset_export_v3 import export_v3
+            if dataset is None or dataset_id is not None or dataset_name is not None:
+                dataset = self._resolve(dataset, dataset_name, dataset_id)
+            return export_v3(self, dataset, local_path, filters, export_mode, from_version, partition_count, force,
+                             timeout, parallel_downloads)
+        if any(v is not None for v in (export_mode, from_version, partition_count)) or force:
+            raise ValueError("export_mode, from_version, partition_count and force need export_version='v3'")
         export_type = ExportType(getattr(export_type, "value", export_type))
         output = OutputExportType(getattr(output_export_type, "value", output_export_type or "json"))
         if export_type == ExportType.ZIP and output == OutputExportType.JSON and output_export_type is not None:
             raise ValueError("export_type 'zip' cannot produce output_export_type 'json'; use export_type 'json'")
-        if local_path is not None and os.path.isfile(local_path):
-            raise ValueError(f"local_path must be a directory, not a file: {local_path}")
         if dataset is None or dataset_id is not None or dataset_name is not None:
             dataset = self._resolve(dataset, dataset_name, dataset_id)
         local_path = local_path or os.path.join(self._client.state_dir, "exports", dataset.id)
@@ -129,34 +142,38 @@ class DatasetExports:
     def download_annotations(self, dataset: Dataset, local_path: Optional[str] = None,
                              filters: Optional[Filters] = None, annotation_options=None,
                              annotation_filters: Optional[Filters] = None, overwrite: bool = False,
+                             thickness: int = 1, with_text: bool = False, remote_path: Optional[str] = None,
                              include_annotations_in_output: bool = True, export_png_files: bool = False,
-                             filter_output_annotations: bool = False,
+                             filter_output_annotations: bool = False, alpha: Optional[float] = None,
                              export_version: ExportVersion = ExportVersion.V1) -> str:
-        """Write one JSON per item (with its ``annotations``) under ``<local_path>/json``; return local_path."""
-        options = annotation_options if isinstance(annotation_options, (list, tuple)) else [annotation_options]
-        unsupported = [o for o in options if o is not None and getattr(o, "value", o) != "json"]
-        if unsupported:
-            raise ValueError(f"annotation_options {unsupported} need local rendering: use "
-                             "dataset.items.download(annotation_options=...)")
+        """Write one JSON per item (with its ``annotations``) under ``<local_path>/json`` and render the other
+        ``annotation_options`` (mask, instance, img_mask, object_id, vtt) under ``<local_path>/<option>``;
+        return local_path. ``remote_path`` narrows the items to that folder (and below)."""
+        from ._annotation_render import parse_options, render
+        options = parse_options(annotation_options)
+        version = ExportVersion(getattr(export_version, "value", export_version))
+        filters = copy.deepcopy(filters) if filters is not None else Filters()
+        if remote_path is not None:
+            folder = "/" + remote_path.strip("/")
+            filters.add(field="filename", values=folder.rstrip("/") + "/**")
         local_path = local_path or os.path.join(self._client.state_dir, "annotations", dataset.id)
         target = os.path.join(local_path, "json")
-        if os.path.isdir(target) and os.listdir(target) and not overwrite:
-            return local_path
-        annotations = {"include": include_annotations_in_output, "convertSemantic": export_png_files}
-        if filter_output_annotations:
-            annotations["filter"] = True
-        body = {"itemsQuery": (filters or Filters()).prepare(), "annotations": annotations,
-                "exportVersion": ExportVersion(getattr(export_version, "value", export_version)).value}
-        if annotation_filters is not None:
-            body["annotationsQuery"] = annotation_filters.prepare()
-        data = self._run_export(dataset.id, body, 0)
-        os.makedirs(target, exist_ok=True)
-        archive_path = os.path.join(local_path, f"{dataset.id}-annotations.zip")
-        with open(archive_path, "wb") as handle:
-            handle.write(data)
-        with zipfile.ZipFile(archive_path) as archive:
-            archive.extractall(target)
-        os.remove(archive_path)
+        if overwrite or not (os.path.isdir(target) and os.listdir(target)):
+            annotations = {"include": include_annotations_in_output, "convertSemantic": export_png_files}
+            if filter_output_annotations:
+                annotations["filter"] = True
+            body = {"itemsQuery": filters.prepare(), "annotations": annotations, "exportVersion": version.value}
+            if annotation_filters is not None:
+                body["annotationsQuery"] = annotation_filters.prepare()
+            data = self._run_export(dataset.id, body, 0)
+            os.makedirs(target, exist_ok=True)
+            archive_path = os.path.join(local_path, f"{dataset.id}-annotations.zip")
+            with open(archive_path, "wb") as handle:
+                handle.write(data)
+            with zipfile.ZipFile(archive_path) as archive:
+                archive.extractall(target)
+            os.remove(archive_path)
+        render(dataset, local_path, filters, options, overwrite, thickness, with_text, alpha, version)
         return local_path
 
     def upload_annotations(self, dataset: Dataset, local_path: str, filters: Optional[Filters] = None,

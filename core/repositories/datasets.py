@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import warnings
 import webbrowser
 from typing import List, Optional
@@ -28,6 +29,18 @@ def command_spec(client, answer: dict, key: Optional[str] = None, timeout: float
     if key is not None and key not in spec:
         raise BadRequest("400", f"{key} key is missing in command response (command {command.id})")
     return spec
+
+
+def upload_to_binaries(client, project, local_path: str, remote_path: str, remote_name: str,
+                       overwrite: bool = False):
+    """Upload one local file into the Binaries dataset of ``project`` (entity or id); returns the Item."""
+    if not isinstance(local_path, str) or not os.path.isfile(local_path):
+        raise ValueError(f"local file not found: {local_path!r}")
+    if isinstance(project, str):
+        project = client.projects.get(project_id=project)
+    binaries = Datasets(client, project=project)._get_binaries_dataset()
+    return binaries.items.upload(local_path=local_path, remote_path=remote_path, remote_name=remote_name,
+                                 overwrite=overwrite, raise_on_error=True)
 
 
 class Datasets(DatasetExports, Repository):
@@ -84,6 +97,19 @@ class Datasets(DatasetExports, Repository):
         if checkout:
             self.checkout(dataset=dataset)
         return dataset
+
+    def _get_binaries_dataset(self) -> Dataset:
+        """The project's hidden "Binaries" dataset (recipe instructions, label icons, codebases), found with
+        ``systemSpace`` as the platform hides it from normal listings."""
+        filters = Filters(field="name", values="Binaries", resource=FiltersResource.DATASET)
+        filters.system_space = True
+        self._parent("project")
+        found = self.list(filters=filters)
+        if not found:
+            raise NotFound("404", f"Dataset not found. Name: \"Binaries\" (project {self._parent('project').id})")
+        if len(found) > 1:
+            raise BadRequest("400", "More than one Binaries dataset in the project")
+        return found[0]
 
     def _resolve(self, dataset: Optional[Dataset] = None, dataset_name: Optional[str] = None,
                  dataset_id: Optional[str] = None) -> Dataset:

@@ -5,7 +5,7 @@ import webbrowser
 from typing import List, Optional, Union
 
 from .._repository import Repository, exactly_one, path
-from ..entities.recipe import Recipe
+from ..entities.recipe import Recipe, check_instruction_file
 from ..filters import Filters, FiltersResource
 from ..paging import PagedEntities
 
@@ -27,8 +27,12 @@ class Recipes(Repository):
         raise ValueError("pass project_ids (or use project.recipes / dataset.recipes)")
 
     def create(self, project_ids: Optional[List[str]] = None, ontology_ids: Union[str, List[str], None] = None,
-               labels=None, recipe_name: Optional[str] = None, attributes: Optional[list] = None) -> Recipe:
-        """Create a recipe (and first an ontology with ``labels`` when no ``ontology_ids``)."""
+               labels=None, recipe_name: Optional[str] = None, attributes: Optional[list] = None,
+               annotation_instruction_file: Optional[str] = None) -> Recipe:
+        """Create a recipe (and first an ontology with ``labels`` when no ``ontology_ids``); an
+        ``annotation_instruction_file`` (PDF) is uploaded and linked as its instruction document."""
+        if annotation_instruction_file is not None:
+            check_instruction_file(annotation_instruction_file)
         project_ids = project_ids if project_ids is not None else self._project_ids()
         if isinstance(project_ids, str):
             project_ids = [project_ids]
@@ -46,6 +50,8 @@ class Recipes(Repository):
         recipe = self._build(self._request("POST", "/recipes", json=body))
         if dataset is not None:
             dataset.switch_recipe(recipe_id=recipe.id)
+        if annotation_instruction_file is not None:
+            recipe.add_instruction(annotation_instruction_file)
         return recipe
 
     def get(self, recipe_id: str) -> Recipe:

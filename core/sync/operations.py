@@ -31,7 +31,11 @@ def push(client, dataset, local_dir: str, remote_path: str = "/", *, workers: in
          delete: bool = False, dry_run: bool = False, checksum: bool = False, follow_symlinks: bool = False,
          shard: Union[None, str, Shard] = None, journal_dir: Optional[str] = None,
          progress: Optional[ProgressCallback] = None) -> SyncSummary:
-    """Make ``remote_path`` in the dataset hold the files of ``local_dir`` (uploads only what differs)."""
+    """Make ``remote_path`` in the dataset hold the files of ``local_dir`` (uploads only what differs).
+
+    Symlinks are skipped unless ``follow_symlinks`` (then links to files and folders are followed, loops
+    skipped). Empty folders are not created remotely: Dataloop folders exist through their files.
+    """
     if not os.path.isdir(local_dir):
         raise ValueError(f"local folder does not exist: {local_dir!r}")
     with _run("push", client, dataset, local_dir, remote_path, shard, workers, dry_run, journal_dir,

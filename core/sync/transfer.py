@@ -12,6 +12,8 @@ import json
 import mimetypes
 import os
 import posixpath
+import queue
+import threading
 import uuid
 from typing import Callable, Iterator, Optional, Tuple
 
@@ -19,6 +21,8 @@ from .._repository import path
 from ..exceptions import SDKError
 
 CHUNK = 1 << 20
+IN_MEMORY_LIMIT = 1 << 20  # smaller files go out as one buffer (one send), larger ones stream in chunks
+THREADED_HASH_LIMIT = 8 << 20  # larger downloads hash on a second core while the socket is read
 PART_SUFFIX = ".dlsync-part"
 HASH_ALGORITHM = "md5"
 OnBytes = Callable[[int], None]
@@ -54,6 +58,31 @@ def hash_file(file_path: str, on_bytes: Optional[OnBytes] = None) -> Tuple[str, 
                 on_bytes(len(chunk))
 
 
+class _BackgroundDigest:
+    """An md5 fed through a bounded queue and computed on its own thread (hashlib releases the GIL)."""
+
+    def __init__(self, digest, depth: int = 8):
+        self._digest, self._queue = digest, queue.Queue(depth)
+        self._thread = threading.Thread(target=self._run, name="sync-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for chunk in iter(self._queue.get, None):
+            self._digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
 class _HashedUploadBody:
     """multipart/form-data: ``type``, ``path``, the file part (hashed while read), then ``metadata``."""
 
@@ -81,6 +110,17 @@ class _HashedUploadBody:
     def __len__(self) -> int:
         return len(self.preamble) + self.size + len(self._epilogue("0" * 32))
 
+    def whole(self) -> bytes:
+        """The complete body in memory (for small files: one ``sendall`` instead of several)."""
+        with open(self.file_path, "rb") as handle:
+            data = handle.read(self.size + 1)
+        if len(data) != self.size:
+            raise CorruptTransfer("3001", f"file changed size while uploading ({len(data)} != {self.size} bytes)")
+        self.md5, self.sent = hashlib.md5(data).hexdigest(), len(data)
+        if self._on_bytes:
+            self._on_bytes(len(data))
+        return b"".join((self.preamble, data, self._epilogue(self.md5)))
+
     def __iter__(self) -> Iterator[bytes]:
         digest, self.sent = hashlib.md5(), 0
         yield self.preamble
@@ -102,8 +142,9 @@ def upload_file(transport, dataset_id: str, file_path: str, remote_path: str, si
                 on_bytes: Optional[OnBytes] = None) -> Tuple[dict, str]:
     """Upload (``mode=overwrite``) and verify size and hash; return ``(item_json, md5)``."""
     body = _HashedUploadBody(file_path, remote_path, size, on_bytes)
+    data = body.whole if size <= IN_MEMORY_LIMIT else (lambda: body)
     response = transport.request("POST", path("/datasets/{}/items", dataset_id), params={"mode": "overwrite"},
-                                 data=lambda: body, headers={"Content-Type": body.content_type})
+                                 data=data, headers={"Content-Type": body.content_type})
     item = response.json()
     stored_size, stored_hash = remote_size(item), remote_hash(item)
     if stored_size != body.sent or (stored_hash is not None and stored_hash != body.md5):
@@ -125,30 +166,44 @@ def download_file(transport, item_id: str, target: str, size: Optional[int], md5
         with open(part, "rb") as handle:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
-    with open(part, "r+b" if offset else "wb") as handle:
-        handle.seek(offset)
-        handle.truncate()
-        if size is None or offset < size:
-            response = transport.request("GET", path("/items/{}/stream", item_id), stream=True,
-                                         headers={"Range": f"bytes={offset}-", "x-dl-sanitize": "0"})
-            with response:
-                if offset and response.status_code != 206:  # the server ignored Range: start over
-                    handle.seek(0)
-                    handle.truncate()
-                    digest, offset = hashlib.md5(), 0
-                for chunk in response.iter_content(CHUNK):
-                    handle.write(chunk)
-                    digest.update(chunk)
-                    offset += len(chunk)
-                    if on_bytes:
-                        on_bytes(len(chunk))
+    if not offset:
+        open(part, "wb").close()
+    if size is None or size - offset > THREADED_HASH_LIMIT:
+        digest = _BackgroundDigest(digest)
+    try:
+        offset = _receive(transport, item_id, part, offset, digest, on_bytes) if size is None or offset < size \
+            else offset
+        got = digest.hexdigest()
+    finally:
+        if isinstance(digest, _BackgroundDigest):
+            digest.close()
     if size is not None and offset != size:
         if offset > size:
             os.remove(part)
         raise CorruptTransfer("3001", f"received {offset} of {size} bytes")
-    got = digest.hexdigest()
     if md5_hex is not None and got != md5_hex:
         os.remove(part)
         raise CorruptTransfer("3001", f"md5 {got} != expected {md5_hex}")
     os.replace(part, target)
     return got
+
+
+def _receive(transport, item_id: str, part: str, offset: int, digest, on_bytes: Optional[OnBytes]) -> int:
+    """Append the item's bytes from ``offset`` to ``part``; return the new length of ``part``."""
+    with open(part, "r+b" if offset else "wb") as handle:
+        handle.seek(offset)
+        handle.truncate()
+        response = transport.request("GET", path("/items/{}/stream", item_id), stream=True,
+                                     headers={"Range": f"bytes={offset}-", "x-dl-sanitize": "0"})
+        with response:
+            if offset and response.status_code != 206:  # the server ignored Range: the retry starts over
+                handle.seek(0)
+                handle.truncate()
+                raise CorruptTransfer("3001", "the server ignored the Range request")
+            for chunk in response.iter_content(CHUNK):
+                handle.write(chunk)
+                digest.update(chunk)
+                offset += len(chunk)
+                if on_bytes:
+                    on_bytes(len(chunk))
+    return offset

@@ -29,6 +29,10 @@ def entity_ref(type_name: str, doc: dict) -> dict:
     return ref
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "AEIOU" else "a"
+
+
 def _check_one(store, name: str, type_name: str, value: Any) -> Any:
     if value is None:
         return None
@@ -40,7 +44,7 @@ def _check_one(store, name: str, type_name: str, value: Any) -> Any:
         kind, key = ENTITY_TYPES[type_name]
         entity_id = value.get(key) if isinstance(value, dict) else value if isinstance(value, str) else None
         if entity_id is None:
-            raise BadRequest(f"input {name!r} must be a {type_name} reference like {{{key!r}: <id>}}, "
+            raise BadRequest(f"input {name!r} must be {_article(type_name)} {type_name} reference like {{{key!r}: <id>}}, "
                              f"got {type(value).__name__}")
         if not is_object_id(entity_id):
             raise BadRequest(f"input {name!r}: {key} must be a 24-hex id, got {entity_id!r}")
@@ -49,7 +53,7 @@ def _check_one(store, name: str, type_name: str, value: Any) -> Any:
         return value if isinstance(value, dict) else {key: entity_id}
     allowed = SCALARS.get(type_name)
     if allowed is not None and (isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed)):
-        raise BadRequest(f"input {name!r} must be a {type_name}, got {type(value).__name__}")
+        raise BadRequest(f"input {name!r} must be {_article(type_name)} {type_name}, got {type(value).__name__}")
     return value
 
 

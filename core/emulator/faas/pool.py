@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dataloop_core.emulator.faas")
 MAX_CONCURRENCY = 4
-IDLE_SECONDS = 60.0
+IDLE_SECONDS = 20.0
 POLL_SECONDS = 0.1
 
 

@@ -187,7 +187,7 @@ def _export(ctx, dataset: dict, body: dict) -> dict:
     items_query = body.get("itemsQuery") or {}
     items = list(dql.select(ctx.store, "item", items_query.get("filter") or {}, scope=dataset_id,
                             join=items_query.get("join") or None))
-    items = [i for i in items if not i["filename"].startswith(EXPORT_DIR + "/")]
+    items = [i for i in items if not i["filename"].startswith("/.dataloop/")]  # system files: never exported
     if annotations.get("include", True if export_type is None else False):
         items = _with_annotations(ctx, dataset_id, items, body.get("annotationsQuery"))
     stamp = ctx.store.new_id()

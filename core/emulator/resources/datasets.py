@@ -86,7 +86,11 @@ def query(ctx):
     if not visible:
         return dql.envelope([], 0, 0, 0)
     where = f"d.scope IN ({','.join('?' * len(visible))})"
-    if not body.get("systemSpace"):
+    if body.get("systemSpace"):
+        from .packages import ensure_binaries_dataset  # every platform project has one: materialize it
+        for project_id in visible:
+            ensure_binaries_dataset(ctx, project_id)
+    else:
         where += " AND coalesce(json_extract(d.doc, '$.name'), '') != 'Binaries'"
     page = dql.query(ctx.store, "dataset", body, where=where, params=tuple(visible))
     page["items"] = [present(ctx, d) for d in page["items"]]
@@ -123,8 +127,9 @@ def delete(ctx, dataset_id):
         ctx.store.delete_where("item", "scope=?", (dataset_id,))
         ctx.store.delete_where("annotation", "scope=?", (dataset_id,))
         ctx.store.delete("dataset", dataset_id)
-    for item_id in item_ids:
-        ctx.blobs.delete(item_id)
+        export_blobs = drop_exports(ctx, dataset_id)
+    for blob_id in item_ids + export_blobs:
+        ctx.blobs.delete(blob_id)
     ctx.emulator.events.emit("Dataset", "Deleted", doc)
     return True
 
@@ -178,7 +183,13 @@ ROUTES = [
     Route("GET", "/datasets/<dataset_id>/directoryTree", directory_tree),
 ]
 
-# the command routes import this module's helpers, so they join the table last
+# the command and export routes import this module's helpers, so they join the table last
 from .dataset_commands import ROUTES as COMMAND_ROUTES  # noqa: E402
+from .dataset_export_v3 import ROUTES as EXPORT_V3_ROUTES, ChangeRecorder, drop_exports  # noqa: E402
 
-ROUTES += COMMAND_ROUTES
+ROUTES += COMMAND_ROUTES + EXPORT_V3_ROUTES
+
+
+def setup(emulator) -> None:
+    """Record deletions for v3 diff exports."""
+    ChangeRecorder(emulator)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import dql
 from ..errors import BadRequest
+from ..faas.runtime import FaasRuntime
 from ..ids import is_object_id
 from ..routing import Route
 from .projects import get_project, visible_projects
@@ -14,6 +15,11 @@ from .services import faas, get_service
 
 EDITABLE = ("output", "maxAttempts", "feedbackQueue", "syncReplyTo", "metadata")
 BATCH_RESOURCES = {"items": ("item", "Item"), "annotations": ("annotation", "Annotation")}
+
+
+def setup(emulator) -> None:
+    """The FaaS runtime, shared by services, triggers and pipelines: ``emulator.extensions["faas"]``."""
+    emulator.extensions["faas"] = FaasRuntime(emulator)
 
 
 def get_execution(ctx, execution_id: str) -> dict:

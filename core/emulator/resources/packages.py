@@ -194,11 +194,13 @@ def revisions(ctx, package_id):
 
 
 def query(ctx, body: dict) -> dict:
-    """``POST /query/faas`` with resource ``packages`` (packages of the caller's projects)."""
+    """``POST /query/faas`` with resource ``packages`` (packages of the caller's projects; the hidden packages of
+    pipeline code nodes are left out)."""
     projects = [p["id"] for p in ctx.store.list("project") if project_role(p, ctx.user)]
     if not projects:
         return dql.envelope([], 0, 0, 0)
-    where = f"d.scope IN ({','.join('?' * len(projects))})"
+    where = (f"d.scope IN ({','.join('?' * len(projects))}) "
+             "AND json_extract(d.doc, '$.metadata.system.pipelineId') IS NULL")
     page = dql.query(ctx.store, "package", body, where=where, params=tuple(projects))
     page["items"] = [present(d) for d in page["items"]]
     return page

@@ -15,6 +15,19 @@ from .projects import get_project, project_role
 EDITABLE = ("name", "nodes", "connections", "startNodes", "variables", "settings", "description", "preview")
 RESUME_OPTIONS = ("terminateExistingCycles", "resumeExistingCycles")
 RERUN_METHODS = ("startFromNodes", "startFromFailedExecutions", "startFromBeginning")
+# Code nodes built by the official SDK start with ``import dtlpy as dl`` and subclass ``dl.BaseServiceRunner``;
+# the emulator's workers have dataloop_core instead, so such code ships with this stand-in module.
+DTLPY_SHIM = '''"""Stand-in for ``dtlpy`` in emulator code nodes: the names code nodes use, backed by dataloop_core."""
+from dataloop_core import Filters, FiltersResource  # noqa: F401
+from dataloop_core.entities.annotation import Annotation  # noqa: F401
+from dataloop_core.entities.dataset import Dataset  # noqa: F401
+from dataloop_core.entities.function_io import FunctionIO, PackageInputType  # noqa: F401
+from dataloop_core.entities.item import Item  # noqa: F401
+
+
+class BaseServiceRunner:
+    """Base of generated runner classes."""
+'''
 
 
 def setup(emulator) -> None:
@@ -77,7 +90,10 @@ def install_code_nodes(ctx, pipeline: dict) -> None:
                     "output": [{"name": p["name"], "type": p["type"]} for p in node.get("outputs") or []]}
         module = {"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
                   "initInputs": [], "functions": [function]}
-        zip_item = store_codebase_zip(ctx, project_id, name, {"main.py": code})
+        files = {"main.py": code}
+        if "import dtlpy" in code:
+            files["dtlpy.py"] = DTLPY_SHIM
+        zip_item = store_codebase_zip(ctx, project_id, name, files)
         codebase = {"type": "item", "itemId": zip_item["id"]}
         with ctx.store.transaction():
             package = find_package(ctx, project_id, name)

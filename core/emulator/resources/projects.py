@@ -1,6 +1,8 @@
 """Projects (wire §3.3): form-urlencoded create, lookups by id and by name, update, cascade delete, members."""
 from __future__ import annotations
 
+import re
+
 from ..errors import BadRequest, Forbidden, NotFound
 from ..ids import is_object_id
 from ..routing import Route
@@ -76,6 +78,7 @@ def get_one(ctx, project_id):
 
 
 def get_by_name(ctx, name):
+    name = re.sub("%2[fF]", "/", name)  # servers keep an encoded slash encoded in PATH_INFO
     matches = [p for p in ctx.store.find_by("project", "name", name) if project_role(p, ctx.user)]
     if not matches:
         raise NotFound(f"Project not found: {name}")

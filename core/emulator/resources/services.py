@@ -1,7 +1,7 @@
 """Services (wire §3.14, §8): deploy/update/delete, pause/resume/restart, status, revisions and logs.
 
 A service is a package's module made runnable; its executions run in worker processes of the FaaS runtime
-(``emulator.extensions["faas"]``, set up here). Revisions are kept inside the document and never listed.
+(``emulator.extensions["faas"]``, set up by :mod:`.executions`). Revisions are kept inside the document.
 """
 from __future__ import annotations
 
@@ -21,10 +21,6 @@ EDITABLE = ("runtime", "initParams", "packageRevision", "versions", "driverId", 
             "executionTimeout", "drainTime", "maxAttempts", "onReset", "moduleName", "active", "metadata",
             "runExecutionAsProcess", "useUserJwt", "mode", "config", "settings", "panels", "queueLengthLimit")
 FOLLOW_WAIT_SECONDS = 1.0
-
-
-def setup(emulator) -> None:
-    emulator.extensions["faas"] = FaasRuntime(emulator)
 
 
 def faas(ctx) -> FaasRuntime:

@@ -82,6 +82,9 @@ class PagedEntities:
     def next_page(self) -> List[Any]:
         """Advance to the following page (by id after the last one in keyset mode)."""
         last_id = getattr(self.items[-1], "id", None) if self.items else None
+        if self._keyset and last_id is None:  # nothing to continue after: the listing is over
+            self.items, self.has_next_page = [], False
+            return []
         if self._keyset:
             self.page_offset += 1
             return self.get_page(after_id=last_id)

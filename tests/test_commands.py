@@ -52,6 +52,11 @@ def test_wait_returns_the_successful_command(client, submit):
 def test_wait_on_entity_follows_its_url(client, submit):
     doc, release = submit.blocked()
     command = client.commands.get(url=doc["url"])
+    for _ in range(250):  # the runner thread reports its first progress asynchronously
+        if command.progress == 40:
+            break
+        threading.Event().wait(0.02)
+        command = client.commands.get(url=doc["url"])
     assert command.in_progress() and command.progress == 40
     release.set()
     assert command.wait() is command

@@ -123,7 +123,7 @@ class Emulator:
             sock = request.environ.get("dataloop.socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)  # cheroot closes it; closing it here breaks its selector
             raise ConnectionAbortedError("fault injected: connection reset")
         response = error_response(fault.status, f"fault injected: status {fault.status}")
         if fault.retry_after is not None:

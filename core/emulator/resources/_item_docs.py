@@ -51,13 +51,16 @@ def urls(ctx, doc: dict) -> dict:
     return doc
 
 
+SYSTEM_FOLDER = "/.dataloop/"  # the platform's own files (exports, instructions, icons) are hidden items
+
+
 def new_doc(ctx, dataset: dict, filename: str, item_type: str, system: Optional[dict] = None) -> dict:
     """A fresh item document (not stored) with its id and URLs."""
     dir_name = posixpath.dirname(filename) if filename != "/" else ""
     stamp = now_iso()
     doc = {"id": ctx.store.new_id(), "datasetId": dataset["id"], "projectId": _project_id(dataset),
            "type": item_type, "filename": filename, "name": posixpath.basename(filename), "dir": dir_name,
-           "hidden": False, "annotated": False, "annotationsCount": 0, "createdAt": stamp, "updatedAt": stamp,
+           "hidden": filename.startswith(SYSTEM_FOLDER), "annotated": False, "annotationsCount": 0, "createdAt": stamp, "updatedAt": stamp,
            "creator": ctx.user, "updatedBy": ctx.user, "description": None, "spec": None, "srcItem": None,
            "metadata": {"system": dict(system or {})}}
     return urls(ctx, doc)

@@ -47,6 +47,7 @@ def _check_name(ctx, name, org_id: str, project_id: str = None) -> str:
 
 # -- handlers ---------------------------------------------------------------------------------------
 def create(ctx):
+    from .packages import ensure_binaries_dataset
     name = ctx.request.form.get("name")
     if name is None and ctx.request.is_json:
         name = ctx.json_object().get("name")
@@ -60,6 +61,7 @@ def create(ctx):
                "isBlocked": False, "archived": False, "featureConstraints": {}, "systemProject": False,
                "metadata": {}}
         ctx.store.insert("project", doc, scope=org["id"])
+        ensure_binaries_dataset(ctx, project_id)  # the platform gives every project its hidden Binaries dataset
     return present(ctx, doc)
 
 

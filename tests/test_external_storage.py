@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+import boto3
+from moto import server as moto_server
 
 from dataloop_core.exceptions import BadRequest, NotFound  # noqa: E402
 from dataloop_core.sync import pull  # noqa: E402

@@ -72,14 +72,17 @@ report["package_modules"] = [f.name for f in package.modules[0].functions]
 service = package.deploy(service_name="compat-svc", runtime=dl.KubernetesRuntime(concurrency=1))
 report["service_package"] = service.package_id == package.id
 item = dataset.items.get(filepath="/task/f00.txt")
-execution = service.execute(function_name="run", item_id=item.id, project_id=project.id, sync=True)
+execution = service.execute(function_name="run", item_id=item.id, project_id=project.id, sync=True,
+                            stream_logs=False, return_output=False)
 report["execution_status"] = execution.latest_status["status"]
 report["execution_output"] = execution.output
 report["item_seen"] = dataset.items.get(item_id=item.id).metadata["user"].get("seen")
 logs = service.log(execution_id=execution.id, view=False)
 report["log_has_print"] = any("processing f00.txt" in line for page in logs for line in page)
 
-failed = service.execute(function_name="fail", item_id=item.id, project_id=project.id, sync=True)
+report["sync_output"] = service.execute(function_name="run", item_id=item.id, project_id=project.id, sync=True)
+failed = service.execute(function_name="fail", item_id=item.id, project_id=project.id, sync=True,
+                         stream_logs=False, return_output=False)
 report["failed_status"] = failed.latest_status["status"]
 report["failed_message"] = failed.latest_status.get("message")
 
@@ -116,6 +119,7 @@ target = dataset.items.upload(local_path=os.path.join(source, "f02.txt"), remote
 run = pipeline.execute(execution_input={"item": target.id})
 run = pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=120)
 report["pipeline_status"] = run.status
+print(run.to_json(), file=sys.stderr)
 metadata = dataset.items.get(item_id=target.id).metadata["user"]
 report["pipeline_marks"] = [metadata.get("coded"), metadata.get("seen")]
 fired = dataset.items.upload(local_path=os.path.join(source, "f03.txt"), remote_path="/pipe-in")

@@ -1,31 +1,97 @@
-"""Transfer primitives: one streamed multipart upload, one resumable download, path-safe local targets.
+"""Transfers of item binaries: one streamed multipart upload, one resumable verified download, safe local paths.
 
-``Items.upload``, ``Items.download`` and the sync engine are built on these three functions.
+``Items.upload``, ``Items.download`` and the sync engine (``core/sync``) all go through this module.
+
+Upload (:func:`upload_one`): one multipart POST — ``type``, ``path``, ``description``, the file part, then
+``metadata``. A source of known size goes with ``Content-Length`` (small ones as a single buffer), one of unknown
+size (a pipe) with chunked encoding. With ``with_md5`` the file's md5 is computed while it streams and sent in
+the trailing ``metadata`` field as ``metadata.user.sync.md5``; its JSON has a fixed length, so the body length is
+still known up front. The stored ``metadata.system.size`` must equal the bytes sent.
+
+Download (:func:`download_file`): into ``<target>.dlpart``, resumed with ``Range`` across attempts *and* runs,
+verified (size, and md5 when known), renamed atomically: a partial file never appears under the final name.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import io
 import json
 import logging
 import mimetypes
 import os
 import posixpath
+import queue
 import re
+import threading
 import uuid
-from typing import BinaryIO, Callable, Iterator, Optional, Tuple, Union
+from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import requests
+import urllib3
 
 from ._repository import path
-from .exceptions import PlatformException, SDKError
+from .exceptions import APIConnectionError, PlatformException, SDKError
 
 logger = logging.getLogger("dataloop_core.transfer")
 
-CHUNK = 1 << 20
+CHUNK = 1 << 20                 # upload read size
+READ_SIZE = 4 << 20             # download read size
+IN_MEMORY_LIMIT = 1 << 20       # smaller uploads go out as one buffer (one send)
+THREADED_HASH_LIMIT = 8 << 20   # larger downloads are hashed on a second core while the socket is read
+PART_SUFFIX = ".dlpart"
+HASH_ALGORITHM = "md5"
 UPLOAD_MODES = ("skip", "overwrite")
 MAX_STALLED_RESUMES = 3
 Source = Union[str, bytes, bytearray, BinaryIO]
+OnBytes = Callable[[int], None]
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, APIConnectionError)
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class CorruptTransfer(SDKError):
+    """Sizes or hashes disagree after a transfer, or a download stopped short (transient: worth a retry)."""
+
+
+class Uploaded(NamedTuple):
+    item: dict
+    op: str                # x-item-op: created | overwrite | skip
+    md5: Optional[str]     # of the bytes sent, with ``with_md5``
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Network trouble, corrupt transfers and 408/429/5xx are worth a retry; local I/O errors and 4xx are not."""
+    if isinstance(exc, (APIConnectionError, CorruptTransfer, requests.RequestException)):
+        return True
+    if isinstance(exc, PlatformException):
+        return exc.status in TRANSIENT_STATUSES
+    return False
+
+
+# -- item metadata ---------------------------------------------------------------------------------
+def remote_size(item: dict) -> Optional[int]:
+    size = ((item.get("metadata") or {}).get("system") or {}).get("size")
+    return int(size) if isinstance(size, (int, float)) else None
+
+
+def remote_hash(item: dict) -> Optional[str]:
+    """The item's content md5: ours (``metadata.user.sync.md5``), else the platform's ``metadata.system.md5``."""
+    metadata = item.get("metadata") or {}
+    ours = ((metadata.get("user") or {}).get("sync") or {}).get(HASH_ALGORITHM)
+    return ours or (metadata.get("system") or {}).get(HASH_ALGORITHM)
+
+
+def hash_file(file_path: str, on_bytes: Optional[OnBytes] = None) -> Tuple[str, int]:
+    """``(md5 hex, size)`` of a local file, read in 1 MiB chunks."""
+    digest, size = hashlib.md5(), 0
+    with open(file_path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            if on_bytes:
+                on_bytes(len(chunk))
+    return digest.hexdigest(), size
 
 
 # -- paths -----------------------------------------------------------------------------------------
@@ -58,56 +124,8 @@ def normalize_remote_path(remote_path: str) -> str:
 
 
 # -- upload ----------------------------------------------------------------------------------------
-class _MultipartBody:
-    """A multipart/form-data body of known length that streams the file part in 1 MiB chunks.
-
-    ``len()`` lets requests send ``Content-Length`` (no chunked encoding); ``sent`` counts file bytes read.
-    """
-
-    def __init__(self, fields: list, filename: str, opener: Callable[[], Tuple[BinaryIO, bool]],
-                 size: Optional[int]):
-        self.boundary = uuid.uuid4().hex
-        self.content_type = f"multipart/form-data; boundary={self.boundary}"
-        head = b"".join(self._field(name, value) for name, value in fields)
-        mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        quoted = filename.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
-        self.preamble = head + (f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
-                                f'filename="{quoted}"\r\nContent-Type: {mime}\r\n\r\n').encode("utf-8")
-        self.epilogue = f"\r\n--{self.boundary}--\r\n".encode()
-        self._opener = opener
-        self.size = size
-        self.sent = 0
-
-    def _field(self, name: str, value: str) -> bytes:
-        return (f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                f"{value}\r\n").encode("utf-8")
-
-    def __len__(self) -> int:
-        return len(self.preamble) + self.size + len(self.epilogue)
-
-    def __iter__(self) -> Iterator[bytes]:
-        self.sent = 0
-        yield self.preamble
-        handle, close = self._opener()
-        try:
-            while True:
-                chunk = handle.read(CHUNK)
-                if not chunk:
-                    break
-                if isinstance(chunk, str):
-                    chunk = chunk.encode("utf-8")
-                self.sent += len(chunk)
-                if self.size is not None and self.sent > self.size:
-                    raise SDKError("3001", f"upload source grew while uploading ({self.sent} > {self.size} bytes)")
-                yield chunk
-        finally:
-            if close:
-                handle.close()
-        yield self.epilogue
-
-
 def _opener_for(source: Source) -> Tuple[Callable[[], Tuple[BinaryIO, bool]], Optional[int]]:
-    """A function re-opening ``source`` at its start for each attempt, and its size when known."""
+    """A function re-opening ``source`` at its start for each attempt (-> handle, close it?), and its size."""
     if isinstance(source, (str, os.PathLike)):
         file_path = os.fspath(source)
         if not os.path.isfile(file_path):
@@ -136,116 +154,299 @@ def _opener_for(source: Source) -> Tuple[Callable[[], Tuple[BinaryIO, bool]], Op
     raise ValueError(f"cannot upload a {type(source).__name__}: pass a path, bytes or a binary file object")
 
 
-def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mode: str = "skip",
-               item_metadata: Optional[dict] = None, item_description: Optional[str] = None,
-               timeout=None) -> Tuple[dict, str]:
-    """Upload one file as one streamed multipart POST; return ``(item_json, op)`` (op from ``x-item-op``).
+def _metadata_template(item_metadata: Optional[dict], with_md5: bool) -> Optional[Tuple[str, str]]:
+    """``(json, placeholder)``: the ``metadata`` field with a 32-character placeholder where the md5 goes."""
+    if item_metadata is None and not with_md5:
+        return None
+    if item_metadata is not None and not isinstance(item_metadata, dict):
+        raise ValueError(f"item_metadata must be a dict, got {type(item_metadata).__name__}")
+    metadata = copy.deepcopy(item_metadata) if item_metadata is not None else {}
+    placeholder = uuid.uuid4().hex if with_md5 else ""  # as long as an md5 hex digest
+    if with_md5:
+        user = metadata["user"] = dict(metadata.get("user") or {})
+        user["sync"] = dict(user.get("sync") or {}, **{HASH_ALGORITHM: placeholder})
+    return json.dumps(metadata, separators=(",", ":")), placeholder
 
-    The item's ``metadata.system.size`` must equal the bytes sent; otherwise the item is deleted and, when the
-    server kept an older, different item (``mode=skip``), the file is uploaded once more (as the SDK does).
+
+class _MultipartBody:
+    """A multipart/form-data body that streams the file part in 1 MiB chunks, hashing it when asked.
+
+    ``len()`` (known sizes) lets requests send ``Content-Length``; ``sent`` counts the file bytes read.
+    """
+
+    def __init__(self, fields: list, filename: str, opener: Callable[[], Tuple[BinaryIO, bool]],
+                 size: Optional[int], metadata: Optional[Tuple[str, str]], on_bytes: Optional[OnBytes]):
+        self.boundary = uuid.uuid4().hex
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+        mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        quoted = filename.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+        self.preamble = b"".join(self._field(name, value) for name, value in fields) + (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
+            f'Content-Type: {mime}\r\n\r\n').encode("utf-8")
+        self._metadata, self._opener, self._on_bytes = metadata, opener, on_bytes
+        self._hashing = metadata is not None and bool(metadata[1])
+        self.size = size
+        self.sent = 0
+        self.md5: Optional[str] = None
+
+    def _field(self, name: str, value: str) -> bytes:
+        return (f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n").encode("utf-8")
+
+    def _epilogue(self, md5_hex: Optional[str]) -> bytes:
+        tail = f"--{self.boundary}--\r\n".encode()
+        if self._metadata is None:
+            return b"\r\n" + tail
+        text, placeholder = self._metadata
+        return b"\r\n" + self._field("metadata", text.replace(placeholder, md5_hex, 1) if md5_hex else text) + tail
+
+    def __len__(self) -> int:
+        return len(self.preamble) + self.size + len(self._epilogue("0" * 32 if self._hashing else None))
+
+    def _chunks(self) -> Iterator[bytes]:
+        """The file's bytes (hashed when asked), checked against the announced size."""
+        digest = hashlib.md5() if self._hashing else None
+        self.sent = 0
+        handle, close = self._opener()
+        try:
+            while True:
+                chunk = handle.read(CHUNK)
+                if not chunk:
+                    break
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
+                self.sent += len(chunk)
+                if self.size is not None and self.sent > self.size:
+                    raise CorruptTransfer("3001", f"upload source grew while uploading ({self.sent} > {self.size} "
+                                                  f"bytes)")
+                if digest:
+                    digest.update(chunk)
+                if self._on_bytes:
+                    self._on_bytes(len(chunk))
+                yield chunk
+        finally:
+            if close:
+                handle.close()
+        if self.size is not None and self.sent < self.size:
+            raise CorruptTransfer("3001", f"upload source shrank while uploading ({self.sent} < {self.size} bytes)")
+        self.md5 = digest.hexdigest() if digest else None
+
+    def whole(self) -> bytes:
+        """The complete body in memory (small files: one ``sendall`` instead of several)."""
+        data = b"".join(self._chunks())
+        return b"".join((self.preamble, data, self._epilogue(self.md5)))
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.preamble
+        yield from self._chunks()
+        yield self._epilogue(self.md5)
+
+
+def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mode: str = "skip",
+               item_metadata: Optional[dict] = None, item_description: Optional[str] = None, timeout=None,
+               with_md5: bool = False, on_bytes: Optional[OnBytes] = None) -> Uploaded:
+    """Upload one file as one streamed multipart POST and verify what the server stored.
+
+    The item's ``metadata.system.size`` (and our md5, when sent) must match what was sent; otherwise the item is
+    deleted and :class:`CorruptTransfer` raised — except when ``mode=skip`` kept an older item of another size:
+    then that item is replaced once (as the SDK does).
     """
     if mode not in UPLOAD_MODES:
         raise ValueError(f"mode must be one of {UPLOAD_MODES}, got {mode!r}")
     remote_path = normalize_remote_path(remote_path)
     opener, size = _opener_for(source)
     fields = [("type", "file"), ("path", remote_path)]
-    if item_metadata is not None:
-        if not isinstance(item_metadata, dict):
-            raise ValueError(f"item_metadata must be a dict, got {type(item_metadata).__name__}")
-        fields.append(("metadata", json.dumps(item_metadata)))
     if item_description is not None:
         fields.append(("description", str(item_description)))
+    metadata = _metadata_template(item_metadata, with_md5)
     filename = posixpath.basename(remote_path)
     for attempt in (1, 2):
-        body = _MultipartBody(fields, filename, opener, size)
-        # known length → Content-Length; unknown (a pipe) → a bare generator, sent with chunked encoding
-        response = transport.request(
-            "POST", path("/datasets/{}/items", dataset_id), params={"mode": mode},
-            data=lambda: body if size is not None else iter(body),
-            headers={"Content-Type": body.content_type}, timeout=timeout)
+        body = _MultipartBody(fields, filename, opener, size, metadata, on_bytes)
+        # small: one buffer; known length: Content-Length; unknown (a pipe): a bare generator, sent chunked
+        data = (body.whole if size is not None and size <= IN_MEMORY_LIMIT
+                else (lambda: body) if size is not None else (lambda: iter(body)))
+        response = transport.request("POST", path("/datasets/{}/items", dataset_id), params={"mode": mode},
+                                     data=data, headers={"Content-Type": body.content_type}, timeout=timeout)
         item = response.json()
         op = response.headers.get("x-item-op", "na")
-        remote_size = ((item.get("metadata") or {}).get("system") or {}).get("size")
-        if remote_size == body.sent:
-            return item, op
+        stored_size, stored_hash = remote_size(item), remote_hash(item)
+        if stored_size == body.sent and (op == "skip" or body.md5 is None or stored_hash in (None, body.md5)):
+            return Uploaded(item, op, body.md5)
         transport.request("DELETE", path("/items/{}", item["id"]))
         if op != "skip" or attempt == 2:
-            raise SDKError("3001", f"upload of {remote_path} is corrupt: sent {body.sent} bytes, "
-                                   f"server stored {remote_size}; the item was deleted")
-        logger.info("existing %s has a different size (%s != %s): replacing it", remote_path, remote_size,
+            raise CorruptTransfer("3001", f"upload of {remote_path} is corrupt: sent {body.sent} bytes (md5 "
+                                          f"{body.md5}), server stored {stored_size} (md5 {stored_hash}); "
+                                          f"the item was deleted")
+        logger.info("existing %s has a different size (%s != %s): replacing it", remote_path, stored_size,
                     body.sent)
     raise AssertionError("unreachable")
 
 
 # -- download --------------------------------------------------------------------------------------
-def _expected_size(item_json: dict) -> Optional[int]:
-    size = ((item_json.get("metadata") or {}).get("system") or {}).get("size")
-    return int(size) if isinstance(size, (int, float)) else None
+class _BackgroundDigest:
+    """An md5 fed through a bounded queue and computed on its own thread (hashlib releases the GIL)."""
+
+    def __init__(self, depth: int = 4):
+        self._digest, self._queue = hashlib.md5(), queue.Queue(depth)
+        self._thread = threading.Thread(target=self._run, name="transfer-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for chunk in iter(self._queue.get, None):
+            self._digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
-def stream_into(transport, item_json: dict, handle: BinaryIO, chunk_size: int = CHUNK) -> int:
-    """Write an item's binary into an open file (from its current position), resuming with ``Range`` on short
-    reads; return the number of bytes written. Verifies ``metadata.system.size`` when present."""
-    expected = _expected_size(item_json)
-    start = handle.tell()
-    written, stalled = 0, 0
-    while True:
-        offset = written
+class _Sink:
+    """Where downloaded bytes go: a file or buffer (already holding ``offset`` bytes), an optional md5, progress."""
+
+    def __init__(self, handle: BinaryIO, offset: int, hashing: bool, threaded: bool,
+                 on_bytes: Optional[OnBytes]):
+        self.handle, self.length, self._on_bytes = handle, offset, on_bytes
+        self._hashing, self._threaded = hashing, threaded
+        self.digest = self._new_digest()
+        if self.digest is not None and offset:
+            handle.seek(0)
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                self.digest.update(chunk)
+        handle.seek(offset)
+        handle.truncate()
+
+    def _new_digest(self):
+        if not self._hashing:
+            return None
+        return _BackgroundDigest() if self._threaded else hashlib.md5()
+
+    def write(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        if self.digest is not None:
+            self.digest.update(chunk)
+        self.length += len(chunk)
+        if self._on_bytes:
+            self._on_bytes(len(chunk))
+
+    def restart(self) -> None:
+        """Drop what was received (the server ignored ``Range`` and sends everything again)."""
+        self.close()
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.length, self.digest = 0, self._new_digest()
+
+    def md5(self) -> Optional[str]:
+        return self.digest.hexdigest() if self.digest is not None else None
+
+    def close(self) -> None:
+        if isinstance(self.digest, _BackgroundDigest):
+            self.digest.close()
+
+
+def _fill(transport, item_id: str, sink: _Sink, size: Optional[int], read_size: int) -> None:
+    """Receive the item's bytes from ``sink.length`` on, resuming with ``Range`` after short reads."""
+    stalled = 0
+    while size is None or sink.length < size:
+        offset = sink.length
         try:
-            response = transport.request("GET", path("/items/{}/stream", item_json["id"]), stream=True,
+            response = transport.request("GET", path("/items/{}/stream", item_id), stream=True,
                                          headers={"Range": f"bytes={offset}-", "x-dl-sanitize": "0"})
             with response:
-                if offset and response.status_code != 206:  # server ignored Range: start over
-                    handle.seek(start)
-                    handle.truncate()
-                    written = 0
-                for chunk in response.iter_content(chunk_size):
-                    handle.write(chunk)
-                    written += len(chunk)
-                    if expected is not None and written > expected:
+                if offset and response.status_code != 206:  # the server ignored Range: start over
+                    sink.restart()
+                read = response.raw.read
+                while True:
+                    chunk = read(read_size, decode_content=True)
+                    if not chunk:
                         break
-        except (requests.RequestException, PlatformException) as exc:
-            if isinstance(exc, PlatformException) and not isinstance(exc, SDKError):
+                    sink.write(chunk)
+                    if size is not None and sink.length > size:
+                        return
+            if size is None:
+                return
+        except _STREAM_ERRORS as exc:
+            logger.info("download of %s interrupted at %d bytes: %s", item_id, sink.length, type(exc).__name__)
+        except PlatformException as exc:
+            if exc.status != 416:
                 raise
-            logger.info("download of %s interrupted at %d bytes: %s", item_json["id"], written, type(exc).__name__)
-        if expected is None or written == expected:
-            return written
-        if written > expected:
-            raise SDKError("3001", f"downloaded file is corrupted: {written} bytes, expected {expected} "
-                                   f"(item {item_json['id']})")
-        stalled = 0 if written > offset else stalled + 1
+            sink.restart()  # nothing past ``offset``: the item is shorter than expected (or changed)
+            raise CorruptTransfer("3001", f"item {item_id} has no bytes past {offset} of {size}") from None
+        stalled = 0 if sink.length > offset else stalled + 1
         if stalled >= MAX_STALLED_RESUMES:
-            raise SDKError("3001", f"download of item {item_json['id']} stopped at {written} of {expected} bytes")
+            raise CorruptTransfer("3001", f"download of item {item_id} stopped at {sink.length} of {size} bytes")
+
+
+def _verify(item_id: str, sink: _Sink, size: Optional[int], md5_hex: Optional[str]) -> Optional[str]:
+    """The md5 of what was received (when hashed); ``CorruptTransfer`` when size or md5 disagree."""
+    if size is not None and sink.length != size:
+        raise CorruptTransfer("3001", f"downloaded file is corrupted: {sink.length} bytes, expected {size} "
+                                      f"(item {item_id})")
+    got = sink.md5()
+    if md5_hex is not None and got != md5_hex:
+        raise CorruptTransfer("3001", f"downloaded file is corrupted: md5 {got}, expected {md5_hex} "
+                                      f"(item {item_id})")
+    return got
+
+
+def download_file(transport, item_id: str, target: str, size: Optional[int] = None, md5_hex: Optional[str] = None,
+                  on_bytes: Optional[OnBytes] = None, compute_md5: bool = True,
+                  read_size: int = READ_SIZE) -> Optional[str]:
+    """Download into ``target + PART_SUFFIX`` (resuming what is there), verify, rename; return the md5.
+
+    The md5 is computed when ``compute_md5`` or ``md5_hex`` is given (else ``None`` is returned). A part file
+    that fails verification is removed; one that merely stopped short is kept for the next attempt or run.
+    """
+    part = target + PART_SUFFIX
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    offset = os.path.getsize(part) if os.path.exists(part) else 0
+    if size is not None and offset > size:
+        offset = 0
+    hashing = compute_md5 or md5_hex is not None
+    threaded = hashing and (size is None or size - offset > THREADED_HASH_LIMIT)
+    with open(part, "r+b" if offset else "wb") as handle:
+        sink = _Sink(handle, offset, hashing, threaded, on_bytes)
+        try:
+            _fill(transport, item_id, sink, size, read_size)
+            got = _verify(item_id, sink, size, md5_hex)
+        except CorruptTransfer:
+            handle.close()
+            if size is None or sink.length >= size:  # corrupt, not merely short: nothing worth resuming
+                os.remove(part)
+            raise
+        finally:
+            sink.close()
+    os.replace(part, target)
+    return got
 
 
 def download_one(transport, item_json: dict, target_path: str, overwrite: bool = False,
-                 chunk_size: int = CHUNK) -> str:
-    """Download an item to ``target_path`` via ``<target>.download`` and an atomic rename; return the path.
+                 read_size: int = READ_SIZE) -> str:
+    """Download an item (verified by its size and md5 when known) to ``target_path``; return the path.
 
-    An existing target is kept unless ``overwrite``. A partial file never appears under the final name.
+    An existing target is kept unless ``overwrite``.
     """
     if os.path.exists(target_path) and not overwrite:
         return target_path
-    directory = os.path.dirname(os.path.abspath(target_path))
-    os.makedirs(directory, exist_ok=True)
-    temp_path = target_path + ".download"
-    try:
-        with open(temp_path, "wb") as handle:
-            stream_into(transport, item_json, handle, chunk_size)
-        os.replace(temp_path, target_path)
-    except BaseException:
-        try:
-            os.remove(temp_path)
-        except OSError:
-            pass
-        raise
+    download_file(transport, item_json["id"], target_path, remote_size(item_json), remote_hash(item_json),
+                  compute_md5=False, read_size=read_size)
     return target_path
 
 
 def download_bytes(transport, item_json: dict) -> io.BytesIO:
-    """An item's binary in memory, named after the item (``save_locally=False``)."""
+    """An item's binary in memory (verified like a file), named after the item (``save_locally=False``)."""
     buffer = io.BytesIO()
-    stream_into(transport, item_json, buffer)
+    size, md5_hex = remote_size(item_json), remote_hash(item_json)
+    sink = _Sink(buffer, 0, md5_hex is not None, False, None)
+    _fill(transport, item_json["id"], sink, size, READ_SIZE)
+    _verify(item_json["id"], sink, size, md5_hex)
     buffer.seek(0)
     buffer.name = item_json.get("name") or item_json["id"]
     return buffer

@@ -1,10 +1,12 @@
 """Run a package's function on this machine with mock inputs — no server run, no deploy (``test_local_package``).
 
 Also the local-only package helpers: loading a runner class from an entry point, checking a class against its
-module definition, parsing requirements files, and generating a package skeleton.
+module definition, parsing requirements files, generating a package skeleton, and the ``dtlpy`` stand-in that
+lets runner code written for the official SDK load where dtlpy is not installed (here and in emulator workers).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import json
@@ -12,8 +14,9 @@ import logging
 import os
 import re
 import sys
+import types
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional
 
 from .entities.function_io import ENTITY_TYPES, INPUT_TYPES
 from .entities.package import (DEFAULT_CLASS_NAME, DEFAULT_ENTRY_POINT, DEFAULT_FUNCTION_NAME, DEFAULT_MODULE_NAME,
@@ -45,8 +48,45 @@ class Progress:
                              "action": action})
 
 
+class BaseServiceRunner:
+    """Stand-in for ``dtlpy.BaseServiceRunner``: SDK-style runner classes subclass it."""
+
+
+def dtlpy_stand_in(**names) -> types.ModuleType:
+    """A minimal ``dtlpy`` module: ``BaseServiceRunner``, ``Progress``, the given ``names`` and every public name of
+    ``dataloop_core`` (``Item``, ``Filters``, ...); any other attribute raises an error that says dtlpy is missing."""
+    import dataloop_core
+    from .entities.dataset import Dataset
+    from .entities.project import Project
+    module = types.ModuleType("dtlpy", "Stand-in for the official SDK, backed by dataloop_core.")
+    module.__dict__.update(BaseServiceRunner=BaseServiceRunner, Progress=Progress, Dataset=Dataset, Project=Project)
+    module.__dict__.update(names)
+
+    def missing(name: str):
+        if name in dataloop_core.__all__:
+            return getattr(dataloop_core, name)
+        raise AttributeError(f"dtlpy is not installed here; dtlpy.{name} is unavailable (receive entities as "
+                             "function inputs, or use dataloop_core)")
+    module.__getattr__ = missing
+    return module
+
+
+@contextlib.contextmanager
+def dtlpy_importable(**names) -> Iterator[None]:
+    """Inside the block ``import dtlpy`` works: the real SDK when installed, else :func:`dtlpy_stand_in`."""
+    if "dtlpy" in sys.modules or importlib.util.find_spec("dtlpy") is not None:
+        yield
+        return
+    sys.modules["dtlpy"] = dtlpy_stand_in(**names)
+    try:
+        yield
+    finally:
+        sys.modules.pop("dtlpy", None)
+
+
 def load_class(entry_point_path: str, class_name: str):
-    """Import ``entry_point_path`` and return its ``class_name`` (``ValueError`` naming what is missing)."""
+    """Import ``entry_point_path`` and return its ``class_name`` (``ValueError`` naming what is missing); the
+    entry point may ``import dtlpy`` even where the SDK is not installed."""
     if not os.path.isfile(entry_point_path):
         raise ValueError(f"entry point file not found: {entry_point_path}")
     spec = importlib.util.spec_from_file_location(f"_dl_local_{abs(hash(entry_point_path))}", entry_point_path)
@@ -56,7 +96,8 @@ def load_class(entry_point_path: str, class_name: str):
     if added:
         sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        with dtlpy_importable():
+            spec.loader.exec_module(module)
     finally:
         if added:
             sys.path.remove(folder)

@@ -107,11 +107,20 @@ def test_deleting_item_removes_its_annotations(client, item):
         client.annotations.get(annotation.id)
 
 
-def test_task_scores(item, monkeypatch):
-    seen = []
-    monkeypatch.setattr(item.annotations, "_request", lambda m, u, **kw: seen.append((m, u, kw["params"])))
-    item.annotations.task_scores(annotation_id="a1", task_id="t1", page_size=5)
-    assert seen == [("GET", "/scores/tasks/t1/annotations/a1", {"page": 0, "pageSize": 5})]
+def test_task_scores(dataset, item, unique):
+    annotation = item.annotations.upload({"type": "class", "label": "c"})[0]
+    task = dataset.tasks.create(unique("scores"), assignee_ids=["anna@labelers.io"], items=[item])
+    assert item.annotations.task_scores(annotation_id=annotation.id, task_id=task.id, page_size=5) == {
+        "items": [], "totalItemsCount": 0, "totalPagesCount": 0, "hasNextPage": False}
+    missing = "0" * 24
+    with pytest.raises(NotFound, match=f"Annotation not found: {missing}"):
+        item.annotations.task_scores(annotation_id=missing, task_id=task.id)
+    with pytest.raises(NotFound, match=f"Task not found: {missing}"):
+        item.annotations.task_scores(annotation_id=annotation.id, task_id=missing)
+    with pytest.raises(BadRequest, match="invalid annotation id"):
+        item.annotations.task_scores(annotation_id="a1", task_id=task.id)
+    with pytest.raises(BadRequest, match="invalid task id"):
+        item.annotations.task_scores(annotation_id=annotation.id, task_id="t1")
 
 
 def test_annotation_entity_from_json_keeps_unknown_keys(client):

@@ -166,12 +166,13 @@ def test_delete_by_name_and_unknown(project, dataset):
         project.datasets.delete(sure=True, really=True)
 
 
-def test_unlock(emulator, dataset):
+def test_unlock(emulator, project, dataset):
     with pytest.raises(BadRequest, match="dataset is not locked"):
         dataset.unlock()
-    emulator.emulator.store.patch("dataset", dataset.id, {"locked": True})
+    emulator.emulator.store.patch("dataset", dataset.id, {"locked": True})  # a lock is held only mid-export
+    assert project.datasets.get(dataset_id=dataset.id).to_json()["locked"] is True
     assert dataset.unlock() is dataset
-    assert emulator.emulator.store.get("dataset", dataset.id)["locked"] is False
+    assert project.datasets.get(dataset_id=dataset.id).to_json()["locked"] is False
 
 
 def test_set_readonly_is_a_deprecated_no_op(dataset):
@@ -338,9 +339,9 @@ def test_export_errors(dataset, tmp_path):
         dataset.export(export_mode="diff")
 
 
-def test_export_with_lock_releases_it(emulator, dataset, tmp_path):
+def test_export_with_lock_releases_it(project, dataset, tmp_path):
     dataset.export(local_path=str(tmp_path), dataset_lock=True)
-    assert emulator.emulator.store.get("dataset", dataset.id)["locked"] is False
+    assert project.datasets.get(dataset_id=dataset.id).to_json()["locked"] is False
 
 
 def test_download_and_upload_annotations(client, project, dataset, unique, tmp_path):

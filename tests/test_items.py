@@ -5,6 +5,9 @@ from dataloop_core import Filters
 from dataloop_core.entities.item import Item
 from dataloop_core.exceptions import BadRequest, NotFound
 
+ANNA, MISSING_ID = "anna@labelers.io", "0" * 24
+EMPTY_PAGE = {"items": [], "totalItemsCount": 0, "totalPagesCount": 0, "hasNextPage": False}
+
 
 @pytest.fixture
 def files(dataset):
@@ -105,28 +108,68 @@ def test_clone_item_with_annotations(project, dataset, files, unique):
         files[0].clone(dst_dataset_id=target.id, remote_filepath="/copy/a.txt")
 
 
-def test_update_status_uses_task_and_assignment_endpoints(dataset, files, monkeypatch):
-    calls = []
-    monkeypatch.setattr(dataset.items, "_request", lambda method, url, **kw: calls.append((method, url, kw.get("json"))))
-    dataset.items.update_status("completed", items=files[:2], task_id="t1")
-    dataset.items.update_status("approved", items=[files[2]], assignment_id="a1", clear=True)
-    assert calls[0] == ("POST", "/assignments/items/tasks/t1/status",
-                        {"itemIds": [files[0].id, files[1].id],
-                         "statusPayload": {"operation": "create", "returnLastStatus": True, "status": "completed"}})
-    assert calls[1] == ("POST", f"/assignments/a1/items/{files[2].id}/status",
-                        {"operation": "delete", "status": "approved"})
+def _refs(dataset, item, ref_type):
+    """``{ref id: status}`` of the item's task or assignment refs, read back from the server."""
+    refs = dataset.items.get(item_id=item.id).system["refs"]
+    return {r["id"]: r["metadata"].get("status") for r in refs if r["type"] == ref_type}
+
+
+def test_update_status_by_task_and_by_assignment(dataset, files, unique):
     with pytest.raises(ValueError, match="no task or assignment"):
         dataset.items.update_status("completed", items=[files[0]])
+    task = dataset.tasks.create(unique("status"), assignee_ids=[ANNA], items=files)
+    assignment_id = task.assignment_ids[0]
     with pytest.raises(ValueError):
-        dataset.items.update_status("bogus", items=[files[0]], task_id="t")
+        dataset.items.update_status("bogus", items=[files[0]], task_id=task.id)
+
+    assert dataset.items.update_status("completed", items=files[:2], task_id=task.id) is True
+    assert [_refs(dataset, f, "task") for f in files[:2]] == [{task.id: "completed"}] * 2
+    assert _refs(dataset, files[0], "assignment") == {assignment_id: "completed"}
+    assert _refs(dataset, files[2], "task") == {task.id: None}
+    fresh = dataset.tasks.get(task_id=task.id)
+    assert (fresh.progress, fresh.item_status, fresh.status) == (67, {"completed": 2}, "open")
+
+    assert dataset.items.update_status("discard", items=[files[2]], assignment_id=assignment_id) is True
+    assert dataset.items.get(item_id=files[2].id).status(task_id=task.id) == "discard"
+    fresh = dataset.tasks.get(task_id=task.id)
+    assert (fresh.progress, fresh.item_status, fresh.status) == (100, {"completed": 2, "discard": 1}, "completed")
+
+    dataset.items.update_status("discard", items=[files[2]], assignment_id=assignment_id, clear=True)
+    assert _refs(dataset, files[2], "assignment") == {assignment_id: None}
+    dataset.items.update_status("completed", item_ids=[files[0].id], clear=True)  # ids taken from the refs
+    assert _refs(dataset, files[0], "task") == {task.id: None}
+    fresh = dataset.tasks.get(task_id=task.id)
+    assert (fresh.progress, fresh.item_status, fresh.status) == (33, {"completed": 1}, "open")
+    assert fresh.assignments.get(assignment_id=assignment_id).item_status == {"completed": 1}
 
 
-def test_task_scores_and_local_helpers(dataset, files, monkeypatch):
-    seen = []
-    monkeypatch.setattr(dataset.items, "_request", lambda m, u, **kw: seen.append((m, u, kw["params"])) or {})
-    dataset.items.task_scores(item_id="i1", task_id="t1")
-    assert seen == [("GET", "/scores/tasks/t1/items/i1", {"page": 0, "pageSize": 100})]
-    monkeypatch.undo()
+def test_update_status_errors_leave_statuses_unchanged(dataset, files, unique):
+    task = dataset.tasks.create(unique("status-err"), assignee_ids=[ANNA], items=files[:1])
+    with pytest.raises(NotFound, match=f"Task not found: {MISSING_ID}"):
+        dataset.items.update_status("completed", items=[files[0]], task_id=MISSING_ID)
+    with pytest.raises(NotFound, match=f"Assignment not found: {MISSING_ID}"):
+        dataset.items.update_status("completed", items=[files[0]], assignment_id=MISSING_ID)
+    with pytest.raises(BadRequest, match="invalid task id"):
+        dataset.items.update_status("completed", items=[files[0]], task_id="not-an-id")
+    with pytest.raises(BadRequest, match="not an action"):
+        dataset.items.update_status("approved", items=[files[0]], task_id=task.id)
+    with pytest.raises(NotFound, match="is not in assignment"):
+        dataset.items.update_status("completed", items=[files[1]], assignment_id=task.assignment_ids[0])
+    assert _refs(dataset, files[0], "task") == {task.id: None}
+    assert dataset.tasks.get(task_id=task.id).progress == 0
+
+
+def test_task_scores_and_local_helpers(client, dataset, files, unique, monkeypatch):
+    task = dataset.tasks.create(unique("scores"), assignee_ids=[ANNA], items=files[:1])
+    assert dataset.items.task_scores(item_id=files[0].id, task_id=task.id, page_size=5) == EMPTY_PAGE
+    with pytest.raises(NotFound, match=f"Item not found: {MISSING_ID}"):
+        dataset.items.task_scores(item_id=MISSING_ID, task_id=task.id)
+    with pytest.raises(NotFound, match=f"Task not found: {MISSING_ID}"):
+        dataset.items.task_scores(item_id=files[0].id, task_id=MISSING_ID)
+    with pytest.raises(BadRequest, match="invalid item id"):
+        dataset.items.task_scores(item_id="i1", task_id=task.id)
+    with pytest.raises(BadRequest, match="page and pageSize"):
+        dataset.items.task_scores(item_id=files[0].id, task_id=task.id, page_size="many")
     opened = []
     monkeypatch.setattr("webbrowser.open", opened.append)
     dataset.items.open_in_web(item=files[0])

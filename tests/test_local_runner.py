@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
-from dataloop_core.local_runner import LocalServiceRunner, check_cls_arguments, sanity_check
+from dataloop_core.local_runner import LocalServiceRunner, check_cls_arguments, dtlpy_stand_in, sanity_check
 from dataloop_core.repositories.packages import Packages
 
 MAIN = '''class ServiceRunner:
@@ -70,3 +71,29 @@ def test_class_checks(tmp_path):
     assert missing == ['missing input name: "number" in function definition: "scale"']
     with pytest.raises(ValueError, match="class 'Nope' not found"):
         load_class(str(tmp_path / "main.py"), "Nope")
+
+
+DTLPY_MAIN = '''import dtlpy as dl
+
+
+class ServiceRunner(dl.BaseServiceRunner):
+    def run(self, item: dl.Item, progress: dl.Progress = None):
+        return [type(self).__mro__[1].__name__, dl.Filters.__name__]
+'''
+
+
+def test_dtlpy_style_code_loads_without_the_sdk(project, tmp_path):
+    """``import dtlpy`` in main.py works for the sanity check and local runs; the stand-in does not linger."""
+    (tmp_path / "main.py").write_text(DTLPY_MAIN)
+    (tmp_path / "mock.json").write_text(json.dumps({"inputs": [{"name": "item", "value": None}]}))
+    modules = [{"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
+                "functions": [{"name": "run", "input": [{"name": "item", "type": "Json"}]}]}]
+    assert sanity_check(str(tmp_path), modules)[0].functions[0].name == "run"
+    assert "dtlpy" not in sys.modules
+    package = project.packages.push(package_name="dtlpy-style", src_path=str(tmp_path), modules=modules)
+    assert project.packages.test_local_package(cwd=str(tmp_path), package=package) == \
+        ["BaseServiceRunner", "Filters"]
+    module = dtlpy_stand_in()
+    assert module.Item.__name__ == "Item" and module.BaseServiceRunner is not None
+    with pytest.raises(AttributeError, match="dtlpy is not installed here; dtlpy.Nonexistent"):
+        module.Nonexistent

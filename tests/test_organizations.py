@@ -116,12 +116,13 @@ def test_groups_and_integrations(fresh, org):
     assert [i["id"] for i in org.list_integrations(only_available=True)] == [created.id]
 
 
-def test_cache_action_apply_and_destroy(fresh, emulator, org):
+def test_cache_action_apply_and_destroy(fresh, org):
+    def cache():
+        return fresh.organizations.get(organization_id=org.id).to_json()["cache"]
     assert org.cache_action() is True
-    assert emulator.emulator.store.get("org", org.id)["cache"] == {"filestore": "READY", "podType": "small",
-                                                                    "state": "apply"}
+    assert cache() == {"filestore": "READY", "podType": "small", "state": "apply"}
     assert fresh.organizations.cache_action(organization_id=org.id, mode="destroy", pod_type="high") is True
-    assert emulator.emulator.store.get("org", org.id)["cache"]["state"] == "destroy"
+    assert cache()["state"] == "destroy"
     with pytest.raises(ValueError, match="pod type"):
         org.cache_action(pod_type="huge")
 

@@ -1,10 +1,15 @@
-"""Pipelines over HTTP: CRUD, graph validation, install/pause, reset, statistics, execute (task/dataset nodes)."""
+"""Pipelines over HTTP: CRUD, graph validation, install/pause, reset, statistics, execute (dataset and task nodes),
+pipeline triggers (event and cron)."""
 from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
 
 import pytest
 
 from dataloop_core.entities.pipeline import PipelineSettings, PipelineStats
-from dataloop_core.entities.pipeline_node import DatasetNode, PipelineConnection, TaskNode
+from dataloop_core.entities.pipeline_node import CodeNode, DatasetNode, PipelineConnection, TaskNode
+from dataloop_core.entities.workload import WorkloadUnit
 from dataloop_core.exceptions import BadRequest, NotFound
 from dataloop_core.filters import Filters, FiltersResource
 
@@ -23,7 +28,7 @@ def dataset_node(project, dataset, name="store", folder=None):
 
 def two_node_pipeline(project, dataset, unique, target=None):
     pipeline = project.pipelines.create(name=unique("pipe"))
-    first, second = task_node(project, dataset), dataset_node(project, target or dataset)
+    first, second = dataset_node(project, dataset, "first"), dataset_node(project, target or dataset)
     pipeline.connect(first, second)
     return pipeline.update(), first, second
 
@@ -60,7 +65,7 @@ def test_create_from_json_and_bad_input(project, dataset, unique):
 def test_cycles_and_dangling_connections_are_rejected(project, dataset, unique):
     pipeline, first, second = two_node_pipeline(project, dataset, unique)
     pipeline.connect(second, first)
-    with pytest.raises(BadRequest, match="cycle: 'store' -> 'task' -> 'store'|cycle: 'task' -> 'store' -> 'task'"):
+    with pytest.raises(BadRequest, match="cycle: 'store' -> 'first' -> 'store'|cycle: 'first' -> 'store' -> 'first'"):
         pipeline.update()
     dangling = PipelineConnection(first.node_id, first.outputs[0].port_id, "ghost-node", "ghost-port")
     body = project.pipelines.get(pipeline_id=pipeline.id).to_json()
@@ -88,7 +93,7 @@ def test_update_settings_and_variables(project, unique):
     assert again.settings.default_resume_option == "terminateExistingCycles"
 
 
-def test_execute_requires_install_and_runs_task_then_dataset(project, dataset, unique):
+def test_execute_requires_install_and_runs_dataset_nodes(project, dataset, unique):
     target = project.datasets.create(unique("target"))
     item = upload(dataset, b"hello", "/a", "hello.txt")
     pipeline, first, second = two_node_pipeline(project, dataset, unique, target=target)
@@ -113,7 +118,7 @@ def test_execute_requires_install_and_runs_task_then_dataset(project, dataset, u
 def test_condition_blocks_connection_and_test_mode(project, dataset, unique):
     item = upload(dataset, b"x", "/b", "x.txt")
     pipeline = project.pipelines.create(name=unique("pipe"))
-    first, second = task_node(project, dataset), dataset_node(project, dataset)
+    first, second = dataset_node(project, dataset, "first"), dataset_node(project, dataset)
     pipeline.connect(first, second, filters=Filters(field="dir", values="/elsewhere"))
     pipeline = pipeline.update()
     run = project.pipelines.test(pipeline=pipeline, execution_input={"item": item.id}).wait(timeout=30)
@@ -167,3 +172,119 @@ def test_local_graph_edits_and_open_in_web(project, dataset, unique, monkeypatch
     pipeline.open_in_web()
     project.pipelines.open_in_web(pipeline_id=pipeline.id)
     assert opened[0].endswith(f"projects/{project.id}/pipelines/{pipeline.id}") and opened[0] == opened[1]
+
+
+def tag(item):
+    item.metadata.setdefault("user", {})["tagged"] = item.metadata.get("user", {}).get("tagged", 0) + 1
+    return item.update()
+
+
+def wait_for(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_task_node_waits_for_the_item_status_and_routes_by_action(project, dataset, unique):
+    """Scenario: code node -> task node -> code node (complete) / dataset node (discard); the status an annotator
+    sets on the item in the node's task continues the execution along the matching connection."""
+    archive = project.datasets.create(unique("archive"))
+    first, last = CodeNode("tag", project.id, project.name, tag), CodeNode("tag-again", project.id, project.name, tag)
+    review = TaskNode("review", project.id, dataset.id, "recipe", "r" * 24, "owner@dataloop.local",
+                      [WorkloadUnit("ann1@dataloop.local", 60), WorkloadUnit("ann2@dataloop.local", 40)])
+    discarded = dataset_node(project, archive, "discarded")
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    pipeline.connect(first, review)
+    pipeline.connect(review, last)  # the port's first action: complete
+    pipeline.connect(review, discarded, action="discard")
+    pipeline = pipeline.update().install()
+    task_id = next(n for n in pipeline.nodes if n.node_id == review.node_id).metadata["taskId"]
+    task = project.tasks.get(task_id=task_id)
+    assert [a.action for a in task.available_actions] == ["completed", "discard"]
+    assert sorted(a.annotator for a in task.assignments.list()) == ["ann1@dataloop.local", "ann2@dataloop.local"]
+
+    kept, dropped = upload(dataset, b"k", "/review", "kept.txt"), upload(dataset, b"d", "/review", "dropped.txt")
+    runs = {}
+    for item in (kept, dropped):
+        runs[item.id] = pipeline.execute(execution_input={"item": item.id})
+        wait_for(lambda: pipeline.pipeline_executions.get(runs[item.id].id).node_status(review.node_id)
+                 == "in-progress")
+    assert pipeline.pipeline_executions.get(runs[kept.id].id).status == "in-progress"
+    assert sorted(i.id for i in project.tasks.get_items(task_id=task_id).all()) == sorted([kept.id, dropped.id])
+
+    dataset.items.get(item_id=kept.id).update_status("completed", task_id=task_id)
+    run = pipeline.pipeline_executions.wait(pipeline_execution_id=runs[kept.id].id, timeout=120)
+    assert run.status == "success" and run.node_status(last.node_id) == "success"
+    assert run.node_status(discarded.node_id) == "pending"
+    assert dataset.items.get(item_id=kept.id).metadata["user"]["tagged"] == 2
+
+    dataset.items.get(item_id=dropped.id).update_status("discard", task_id=task_id)
+    run = pipeline.pipeline_executions.wait(pipeline_execution_id=runs[dropped.id].id, timeout=120)
+    assert run.status == "success" and run.node_status(last.node_id) == "pending"
+    assert [i.name for i in archive.items.list().all()] == ["dropped.txt"]
+    assert project.tasks.get(task_id=task_id).status == "completed"
+
+
+def test_task_node_bad_input(project, dataset, unique):
+    node = TaskNode("review", project.id, dataset.id, "recipe", "r" * 24, "owner@dataloop.local",
+                    [WorkloadUnit("ann@dataloop.local", 100)])
+    node.metadata["workload"] = [{"assigneeId": "not-an-email", "load": 100}]
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    pipeline.add_node(node)
+    pipeline = pipeline.update()
+    with pytest.raises(BadRequest, match="node 'review': .*not-an-email"):
+        pipeline.install()
+    assert project.pipelines.get(pipeline_id=pipeline.id).status == "Created"  # state intact
+    assert project.tasks.list() == []
+
+
+def test_event_trigger_on_a_pipeline_fires_on_upload(project, dataset, unique):
+    """Scenario: a trigger on the root node starts a pipeline execution when a matching item is uploaded."""
+    target = project.datasets.create(unique("target"))
+    pipeline, first, second = two_node_pipeline(project, dataset, unique, target=target)
+    assert pipeline.triggers.create(filters=Filters(field="dir", values="/incoming")) is True
+    pipeline = project.pipelines.get(pipeline_id=pipeline.id)
+    assert pipeline.start_nodes[0]["trigger"]["spec"]["actions"] == ["Created"]
+    assert project.triggers.list().items_count == 0  # created on install
+    pipeline = pipeline.install()
+    [trigger] = pipeline.triggers.list().all()
+    assert trigger.pipeline_id == pipeline.id and trigger.active is True
+    upload(dataset, b"no", "/elsewhere", "skip.txt")
+    item = upload(dataset, b"yes", "/incoming", "go.txt")
+    run = wait_for(lambda: pipeline.pipeline_executions.list().items)[0]
+    run = pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=60)
+    assert run.status == "success" and run.to_json()["triggerId"] == trigger.id
+    assert run.executions[first.node_id][0]["input"]["item"]["item_id"] == item.id
+    assert [i.name for i in target.items.list().all()] == ["go.txt"]
+    pipeline.pause()
+    assert project.triggers.get(trigger_id=trigger.id).active is False
+    upload(dataset, b"late", "/incoming", "late.txt")
+    assert pipeline.pipeline_executions.list().items_count == 1
+    with pytest.raises(ValueError, match="exactly one of"):
+        pipeline.triggers.create(pipeline_id=pipeline.id, service_id="s" * 24)
+    with pytest.raises(ValueError, match="is not a node of pipeline"):
+        pipeline.triggers.create(pipeline_node_id="ghost")
+    project.pipelines.delete(pipeline=pipeline)
+    with pytest.raises(NotFound, match="Trigger not found"):
+        project.triggers.get(trigger_id=trigger.id)
+
+
+def test_cron_trigger_on_a_pipeline(emulator, project, dataset, unique):
+    pipeline, first, _ = two_node_pipeline(project, dataset, unique)
+    project.triggers.create(pipeline_id=pipeline.id, pipeline_node_id=first.node_id, trigger_type="Cron",
+                            cron="0 0 1 1 *")
+    pipeline = project.pipelines.get(pipeline_id=pipeline.id).install()
+    [trigger] = pipeline.triggers.list().all()
+    assert trigger.type == "Cron" and trigger.spec["operation"] == {"type": "pipeline", "id": pipeline.id,
+                                                                   "nodeId": first.node_id}
+    dispatcher = emulator.emulator.extensions["faas"].triggers
+    started = [e for e in dispatcher.fire_due(datetime(2031, 1, 1, tzinfo=timezone.utc))
+               if e.get("triggerId") == trigger.id]
+    assert [e["pipelineId"] for e in started] == [pipeline.id]
+    run = pipeline.pipeline_executions.wait(pipeline_execution_id=started[0]["id"], timeout=60)
+    assert run.status == "failed"  # a dataset node needs an item: the cron trigger gives none
+    assert "input item not found" in run.executions[first.node_id][0]["latestStatus"]["message"]

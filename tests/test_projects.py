@@ -141,11 +141,15 @@ def test_delete_by_id_and_by_name(client, unique):
         client.projects.delete(sure=True, really=True)
 
 
-def test_delete_cascades_to_project_scoped_documents(client, emulator, project):
-    store = emulator.emulator.store
-    store.insert("driver", {"name": "d"}, scope=project.id)
+def test_delete_cascades_to_project_scoped_documents(client, project, unique):
+    integration = project.integrations.create("s3", unique("s3"), {"key": "k", "secret": "s"})
+    driver = project.drivers.create(unique("drv"), "s3", integration.id, "bucket")
+    dataset = project.datasets.create(unique("ds"))
     project.delete(sure=True, really=True)
-    assert store.count("driver", scope=project.id) == 0
+    with pytest.raises(NotFound, match=f"Driver not found: {driver.id}"):
+        client.drivers.get(driver_id=driver.id)
+    with pytest.raises(NotFound, match=f"Dataset not found: {dataset.id}"):
+        client.datasets.get(dataset_id=dataset.id)
 
 
 def test_members_add_update_list_remove(client, project):

@@ -69,6 +69,27 @@ def test_deploy_bad_input(package, faas_project, client, name):
                                               resource=FiltersResource.SERVICE)).items_count == 0
 
 
+def shout(item, text, progress=None):
+    return f"{item.name}:{text.upper()}"
+
+
+def test_deploy_a_python_function(faas_project, name):
+    """``deploy(func=...)`` pushes a generated package (inputs typed by argument name) and deploys it."""
+    dataset = faas_project.datasets.create(f"fn-{uuid.uuid4().hex[:6]}")
+    item = dataset.items.upload(local_path=b"x", remote_path="/", remote_name="a.txt")
+    service = faas_project.services.deploy(service_name=name, func=shout)
+    package = service.package
+    assert package.name == name and service.package_id == package.id
+    assert [(i.type, i.name) for i in package.modules[0].functions[0].inputs] == [("Item", "item"), ("Json", "text")]
+    execution = service.execute(function_name="shout", sync=True,
+                                execution_input={"item": {"item_id": item.id, "dataset_id": dataset.id}, "text": "hi"})
+    assert execution.latest_status["status"] == "success" and execution.output == "a.txt:HI"
+    with pytest.raises(ValueError, match="either func or package"):
+        faas_project.services.deploy(service_name=name, func=shout, package=package)
+    with pytest.raises(ValueError, match="func must be a function"):
+        faas_project.services.deploy(service_name=name, func="shout")
+
+
 def test_duplicate_name_is_rejected(package, faas_project, client, name):
     package.services.deploy(service_name=name)
     with pytest.raises(BadRequest, match="already exists"):

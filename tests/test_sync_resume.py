@@ -15,7 +15,7 @@ import time
 import pytest
 
 from dataloop_core.sync import pull
-from dataloop_core.sync.transfer import PART_SUFFIX
+from dataloop_core._transfer import PART_SUFFIX
 
 COUNT = 120
 

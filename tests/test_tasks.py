@@ -218,8 +218,10 @@ def test_task_scores_is_an_empty_page(dataset, train, unique, client):
     task = dataset.tasks.create(unique("scores"), assignee_ids=[ANNA])
     assert client.tasks.task_scores(task_id=task.id) == {"items": [], "totalItemsCount": 0, "totalPagesCount": 0,
                                                           "hasNextPage": False}
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=f"Task not found: {MISSING_ID}"):
         client.tasks.task_scores(task_id=MISSING_ID)
+    with pytest.raises(BadRequest, match="invalid task id"):
+        client.tasks.task_scores(task_id="t1")
 
 
 # -- update / delete -------------------------------------------------------------------------------

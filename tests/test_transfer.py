@@ -1,4 +1,5 @@
 """Transfer primitives: streamed multipart upload, resumable download, path-safe joins; chunked uploads."""
+import hashlib
 import http.client
 import io
 import json
@@ -8,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from dataloop_core import _transfer
-from dataloop_core.exceptions import BadRequest, SDKError
+from dataloop_core.exceptions import APIConnectionError, BadRequest, SDKError
 
 
 def test_safe_join_keeps_paths_inside_root(tmp_path):
@@ -21,17 +22,18 @@ def test_safe_join_keeps_paths_inside_root(tmp_path):
 def test_upload_one_streams_file_and_reports_op(client, dataset, tmp_path):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(3 * (1 << 20) + 17))
-    item, op = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
-    assert op == "created" and item["metadata"]["system"]["size"] == source.stat().st_size
-    again, op = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
+    item, op, md5 = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
+    assert op == "created" and item["metadata"]["system"]["size"] == source.stat().st_size and md5 is None
+    again, op, _ = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
     assert (op, again["id"]) == ("skip", item["id"])
-    replaced, op = _transfer.upload_one(client.transport, dataset.id, b"new", "/deep/er/big.bin", mode="overwrite")
+    replaced, op, _ = _transfer.upload_one(client.transport, dataset.id, b"new", "/deep/er/big.bin",
+                                           mode="overwrite")
     assert (op, replaced["id"], replaced["metadata"]["system"]["size"]) == ("overwrite", item["id"], 3)
 
 
 def test_upload_one_skip_with_different_size_replaces_item(client, dataset):
-    first, _ = _transfer.upload_one(client.transport, dataset.id, b"one", "/s.txt")
-    second, op = _transfer.upload_one(client.transport, dataset.id, b"longer content", "/s.txt")
+    first = _transfer.upload_one(client.transport, dataset.id, b"one", "/s.txt").item
+    second, op, _ = _transfer.upload_one(client.transport, dataset.id, b"longer content", "/s.txt")
     assert op == "created" and second["id"] != first["id"]
     assert second["metadata"]["system"]["size"] == len(b"longer content")
 
@@ -56,7 +58,7 @@ def test_upload_of_unknown_length_stream_uses_chunked_encoding(client, dataset):
         def read(self, n=-1):
             return self.data.read(n)
 
-    item, op = _transfer.upload_one(client.transport, dataset.id, Pipe(), "/pipe.bin")
+    item, op, _ = _transfer.upload_one(client.transport, dataset.id, Pipe(), "/pipe.bin")
     assert op == "created" and item["metadata"]["system"]["size"] == 300000
 
 
@@ -85,10 +87,10 @@ def test_raw_chunked_multipart_request(emulator, client, dataset):
 
 def test_download_one_verifies_and_renames_atomically(client, dataset, tmp_path):
     payload = os.urandom(2 * (1 << 20) + 5)
-    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/d/file.bin")
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/d/file.bin").item
     target = tmp_path / "out" / "file.bin"
-    assert _transfer.download_one(client.transport, item, str(target), chunk_size=65536) == str(target)
-    assert target.read_bytes() == payload and not (tmp_path / "out" / "file.bin.download").exists()
+    assert _transfer.download_one(client.transport, item, str(target), read_size=65536) == str(target)
+    assert target.read_bytes() == payload and os.listdir(tmp_path / "out") == ["file.bin"]
     target.write_bytes(b"local")
     _transfer.download_one(client.transport, item, str(target))
     assert target.read_bytes() == b"local"  # kept without overwrite
@@ -98,7 +100,7 @@ def test_download_one_verifies_and_renames_atomically(client, dataset, tmp_path)
 
 def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path, monkeypatch):
     payload = b"0123456789" * 1000
-    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/resume.bin")
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/resume.bin").item
     ranges, real_request = [], client.transport.request
 
     def flaky(method, url, **kwargs):
@@ -106,8 +108,8 @@ def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path,
         if url.endswith("/stream"):
             ranges.append(kwargs["headers"]["Range"])
             if len(ranges) == 1:  # first answer: only 4000 bytes, then the connection "drops"
-                content = response.raw.read(4000)
-                response.iter_content = lambda size: iter([content])
+                chunks = iter([response.raw.read(4000)])
+                response.raw.read = lambda *args, **kwargs: next(chunks, b"")
         return response
 
     monkeypatch.setattr(client.transport, "request", flaky)
@@ -117,12 +119,17 @@ def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path,
 
 
 def test_download_detects_corruption_and_leaves_no_partial_file(client, dataset, tmp_path):
-    item, _ = _transfer.upload_one(client.transport, dataset.id, b"abc", "/c.bin")
+    item = _transfer.upload_one(client.transport, dataset.id, b"abc", "/c.bin").item
     item["metadata"]["system"]["size"] = 2  # server metadata disagrees with the bytes
     target = tmp_path / "c.bin"
     with pytest.raises(SDKError, match="corrupted"):
         _transfer.download_one(client.transport, item, str(target))
-    assert not target.exists() and not (tmp_path / "c.bin.download").exists()
+    assert os.listdir(tmp_path) == []
+    item["metadata"]["system"]["size"] = 3
+    item["metadata"]["user"] = {"sync": {"md5": hashlib.md5(b"abd").hexdigest()}}  # a wrong md5
+    with pytest.raises(SDKError, match="md5"):
+        _transfer.download_one(client.transport, item, str(target))
+    assert os.listdir(tmp_path) == []
 
 
 def test_emulator_rejects_unsafe_upload_paths(client, dataset):
@@ -130,3 +137,95 @@ def test_emulator_rejects_unsafe_upload_paths(client, dataset):
         with pytest.raises(BadRequest, match="invalid path"):
             client.transport.request("POST", f"/datasets/{dataset.id}/items", files={"file": ("b.txt", b"x")},
                                      data={"type": "file", "path": bad})
+
+
+def test_upload_with_md5_sends_hash_last_and_keeps_metadata(client, dataset, tmp_path):
+    payload = os.urandom(3 * (1 << 20) + 1)  # streamed, not one buffer
+    source = tmp_path / "h.bin"
+    source.write_bytes(payload)
+    seen = []
+    item, op, md5 = _transfer.upload_one(client.transport, dataset.id, str(source), "/h.bin",
+                                         item_metadata={"user": {"tag": "x"}}, with_md5=True, on_bytes=seen.append)
+    assert md5 == hashlib.md5(payload).hexdigest() and sum(seen) == len(payload)
+    assert item["metadata"]["user"] == {"tag": "x", "sync": {"md5": md5}}
+    assert _transfer.remote_hash(item) == md5 and _transfer.remote_size(item) == len(payload)
+    small = _transfer.upload_one(client.transport, dataset.id, b"tiny", "/t.bin", with_md5=True)
+    assert small.item["metadata"]["user"]["sync"]["md5"] == hashlib.md5(b"tiny").hexdigest() == small.md5
+
+
+def test_download_file_resumes_a_part_left_by_an_earlier_run(client, dataset, tmp_path, monkeypatch):
+    payload = os.urandom(50_000)
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/r.bin").item
+    target = str(tmp_path / "r.bin")
+    with open(target + _transfer.PART_SUFFIX, "wb") as handle:
+        handle.write(payload[:20_000])
+    ranges, real_request = [], client.transport.request
+    monkeypatch.setattr(client.transport, "request", lambda method, url, **kwargs: (
+        ranges.append(kwargs["headers"]["Range"]), real_request(method, url, **kwargs))[1])
+    digest = _transfer.download_file(client.transport, item["id"], target, len(payload))
+    assert ranges == ["bytes=20000-"] and digest == hashlib.md5(payload).hexdigest()
+    assert open(target, "rb").read() == payload and os.listdir(tmp_path) == ["r.bin"]
+
+
+def test_download_starts_over_when_the_server_ignores_range(client, dataset, tmp_path, monkeypatch):
+    payload = os.urandom(30_000)
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/ir.bin").item
+    target = str(tmp_path / "ir.bin")
+    with open(target + _transfer.PART_SUFFIX, "wb") as handle:
+        handle.write(b"stale bytes")
+    real_request = client.transport.request
+
+    def no_range(method, url, **kwargs):
+        kwargs["headers"] = {k: v for k, v in kwargs["headers"].items() if k != "Range"}
+        return real_request(method, url, **kwargs)
+    monkeypatch.setattr(client.transport, "request", no_range)
+    md5 = hashlib.md5(payload).hexdigest()
+    assert _transfer.download_file(client.transport, item["id"], target, len(payload), md5) == md5
+    assert open(target, "rb").read() == payload
+
+
+def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, dataset, tmp_path, monkeypatch):
+    payload = os.urandom(10_000)
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/short.bin").item
+    target = str(tmp_path / "short.bin")
+    real_request, ranges = client.transport.request, []
+
+    def dropping(method, url, **kwargs):  # 4000 bytes, then the network is gone
+        ranges.append(kwargs["headers"]["Range"])
+        if len(ranges) > 1:
+            raise APIConnectionError("3001", "connection failed")
+        response = real_request(method, url, **kwargs)
+        chunks = iter([response.raw.read(4000)])
+        response.raw.read = lambda *args, **kwargs: next(chunks, b"")
+        return response
+    monkeypatch.setattr(client.transport, "request", dropping)
+    with pytest.raises(SDKError, match="stopped at 4000 of 10000"):
+        _transfer.download_file(client.transport, item["id"], target, len(payload))
+    assert os.path.getsize(target + _transfer.PART_SUFFIX) == 4000 and not os.path.exists(target)
+    monkeypatch.setattr(client.transport, "request", real_request)
+    _transfer.download_file(client.transport, item["id"], target, len(payload))  # the next run resumes
+    assert open(target, "rb").read() == payload
+
+
+def test_download_of_an_item_shorter_than_expected_fails_cleanly(client, dataset, tmp_path):
+    item = _transfer.upload_one(client.transport, dataset.id, b"x" * 100, "/shorter.bin").item
+    target = str(tmp_path / "shorter.bin")
+    with pytest.raises(SDKError, match="no bytes past 100 of 200"):
+        _transfer.download_file(client.transport, item["id"], target, 200)
+    assert not os.path.exists(target) and os.path.getsize(target + _transfer.PART_SUFFIX) == 0
+
+
+def test_download_bytes_verifies_and_names_the_buffer(client, dataset):
+    item = _transfer.upload_one(client.transport, dataset.id, b"in memory", "/m.txt", with_md5=True).item
+    buffer = _transfer.download_bytes(client.transport, item)
+    assert (buffer.read(), buffer.name) == (b"in memory", "m.txt")
+    item["metadata"]["user"]["sync"]["md5"] = "0" * 32
+    with pytest.raises(SDKError, match="md5"):
+        _transfer.download_bytes(client.transport, item)
+
+
+def test_is_transient_classifies_failures():
+    from dataloop_core.exceptions import NotFound, exception_for
+    assert _transfer.is_transient(_transfer.CorruptTransfer("3001", "short"))
+    assert _transfer.is_transient(exception_for("503", "busy"))
+    assert not _transfer.is_transient(NotFound("404", "gone")) and not _transfer.is_transient(OSError("disk"))

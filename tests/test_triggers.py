@@ -158,8 +158,10 @@ def test_bad_trigger_input(service, faas_project, client):
         faas_project.triggers.create(name=tname())
     with pytest.raises(ValueError, match="needs cron"):
         service.triggers.create(name=tname(), trigger_type="Cron")
-    with pytest.raises(ValueError, match="pipeline"):
+    with pytest.raises(NotFound, match="Pipeline not found"):
         service.triggers.create(name=tname(), pipeline_id="0" * 24)
+    with pytest.raises(ValueError, match="exactly one of service_id, webhook_id or pipeline"):
+        service.triggers.create(name=tname(), pipeline_id="0" * 24, service_id=service.id)
     with pytest.raises(BadRequest, match="invalid trigger id"):
         service.triggers.get(trigger_id="bad")
     assert service.triggers.list().items_count == 0

@@ -7,13 +7,16 @@ import logging
 import os
 import socket
 import struct
+import threading
 import time
 import traceback
+from collections import OrderedDict
 from typing import List
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import FileWrapper
 
 from .auth import Auth
 from .blobs import BlobStore
@@ -25,6 +28,8 @@ from .routing import Context, Route
 from .store import Store
 
 logger = logging.getLogger("dataloop_core.emulator")
+STREAM_BLOCK = 1 << 20
+VERIFIED_TOKENS = 256  # signature checks are cached per token string; expiry is checked on every request
 
 # One module per resource group under resources/, each exposing ROUTES: List[Route].
 RESOURCE_MODULES = [
@@ -59,6 +64,8 @@ class Emulator:
             setup = getattr(importlib.import_module(f".resources.{name}", __package__), "setup", None)
             if setup:
                 setup(self)
+        self._verified: "OrderedDict[str, dict]" = OrderedDict()  # token -> claims, least recently used first
+        self._verified_lock = threading.Lock()
         self._handlers = {}
         rules = []
         for i, r in enumerate(load_routes()):
@@ -76,6 +83,7 @@ class Emulator:
 
     # -- WSGI ------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
+        environ.setdefault("wsgi.file_wrapper", file_wrapper)
         request = Request(environ)
         request.max_form_memory_size = 10 * 1024 * 1024
         response = self.dispatch(request)
@@ -109,11 +117,24 @@ class Emulator:
         return response
 
     def _authenticate(self, request: Request) -> dict:
-        header = request.headers.get("authorization", "")
+        header = request.environ.get("HTTP_AUTHORIZATION", "")
         scheme, _, token = header.partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing or malformed authorization header (expected 'Bearer <token>')")
-        return self.auth.verify(token.strip())
+        with self._verified_lock:
+            claims = self._verified.get(token)
+            if claims is not None:
+                self._verified.move_to_end(token)
+        if claims is None:  # first use: check the signature once, then remember the claims
+            claims = self.auth.verify(token)
+            with self._verified_lock:
+                self._verified[token] = claims
+                if len(self._verified) > VERIFIED_TOKENS:
+                    self._verified.popitem(last=False)
+        elif claims["exp"] <= time.time():
+            raise Unauthorized("token expired")
+        return claims
 
     def _apply_fault(self, fault, request: Request):
         if fault.action == "delay":
@@ -129,6 +150,11 @@ class Emulator:
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
         return response
+
+
+def file_wrapper(file, buffer_size: int = STREAM_BLOCK) -> FileWrapper:
+    """``wsgi.file_wrapper`` for servers without one: files go out in large blocks, not werkzeug's 8 KiB."""
+    return FileWrapper(file, max(buffer_size, STREAM_BLOCK))
 
 
 def to_response(result) -> Response:

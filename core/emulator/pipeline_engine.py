@@ -5,8 +5,11 @@ A pipeline execution starts at the start node(s). Code and function nodes run th
 travel along the node's connections (a connection's ``condition`` is a DQL filter over the item, its
 ``action`` must match the action the node emitted) to the inputs of the next nodes. The execution is
 ``success`` once nothing runs and every run succeeded, ``failed`` once nothing runs and a run failed.
-Task nodes do not wait for annotators: they add the item to the node's task (``metadata.taskId``) when
-there is one and emit their first action at once.
+A task node adds the item to the node's task (``metadata.taskId``, created on install) and waits: when the
+item gets a status in that task (an ``ItemStatus``/``statusChanged`` event) the node succeeds with the action
+the status stands for, and the item travels along the connections of that action. Waits live in memory: an
+emulator restart fails the executions that were running, as it does for any other node. Pipelines with event
+or cron triggers on their start nodes are started by :meth:`PipelineEngine.fire_trigger`.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from types import SimpleNamespace
 from typing import Dict, List, Optional
 
 from . import dql
-from .errors import BadRequest
+from .errors import BadRequest, EmulatorError
 from .ids import now_iso
 
 logger = logging.getLogger("dataloop_core.emulator.pipelines")
@@ -129,6 +132,7 @@ class PipelineEngine:
         self.store = emulator.store
         self._lock = threading.RLock()
         self._running: Dict[str, int] = {}
+        self._waits: Dict[tuple, list] = {}  # (task id, item id) -> [(run, node, done)] of waiting task nodes
         for doc in self.store.list("pipeline_execution", where="json_extract(doc, '$.status') IN "
                                                                "('pending', 'in-progress', 'rerun')"):
             self.store.patch("pipeline_execution", doc["id"], {"status": "failed"})
@@ -142,7 +146,7 @@ class PipelineEngine:
 
     # -- starting ------------------------------------------------------------------------------
     def start(self, pipeline: dict, inputs: Optional[dict], api_url: str, creator: str,
-              node_id: Optional[str] = None, test_mode: bool = False) -> dict:
+              node_id: Optional[str] = None, test_mode: bool = False, trigger_id: Optional[str] = None) -> dict:
         """Create a pipeline execution and start its first node(s); returns the execution document."""
         nodes = {n["id"]: n for n in pipeline.get("nodes") or []}
         if node_id is not None and node_id not in nodes:
@@ -156,6 +160,7 @@ class PipelineEngine:
         doc = {"id": execution_id, "pipelineId": pipeline["id"], "projectId": pipeline.get("projectId"),
                "url": f"{api_url}/pipelines/{pipeline['id']}/executions/{execution_id}", "status": "in-progress",
                "creator": creator, "testMode": bool(test_mode), "input": inputs or {}, "maxAttempts": 1,
+               "triggerId": trigger_id,
                "nodes": [_node_state(n) for n in nodes.values()], "executions": {}}
         self.store.insert("pipeline_execution", doc, scope=pipeline["id"])
         self.run_from(doc, pipeline, {sid: dict(inputs or {}) for sid in starts}, api_url, creator)
@@ -205,7 +210,7 @@ class PipelineEngine:
                                                       "executionId": execution_id}, on_done=done)
                 self._record(execution_id, node["id"], started)
             elif node["type"] == "task":
-                done(self._local_run(node, inputs, self._task_output(node, inputs), _actions(node)[:1]))
+                self._enter_task(execution_id, pipeline, node, inputs, api_url, creator, done)
             elif node["type"] == "storage":
                 done(self._local_run(node, inputs, self._dataset_output(node, inputs, api_url, creator)))
             else:
@@ -223,7 +228,7 @@ class PipelineEngine:
         return runtime
 
     def _service_of(self, pipeline: dict, node: dict) -> dict:
-        from .resources.pipelines import code_service_name
+        from .resources._pipeline_nodes import code_service_name
         namespace = node.get("namespace") or {}
         project_id = node.get("projectId") or pipeline.get("projectId")
         name = code_service_name(pipeline["id"], node["id"]) if node["type"] == "code" else namespace.get(
@@ -242,18 +247,92 @@ class PipelineEngine:
                 "input": inputs, "output": output, "latestStatus": state, "status": [state], "createdAt": stamp,
                 "updatedAt": stamp, "pipeline": {"nodeId": node["id"]}, "action": (action or [None])[0]}
 
-    def _task_output(self, node: dict, inputs: dict) -> dict:
-        item_ref = inputs.get("item")
+    # -- task nodes ------------------------------------------------------------------------------
+    def _enter_task(self, execution_id: str, pipeline: dict, node: dict, inputs: dict, api_url: str, creator: str,
+                    done) -> None:
+        """Add the item to the node's task (:func:`tasks.add_item`); the run ends when the item gets a status
+        there (:meth:`on_event`)."""
+        from .resources import tasks
+        from .resources._pipeline_nodes import task_workload
+        label = f"node {node.get('name')!r}"
         task_id = (node.get("metadata") or {}).get("taskId")
-        if task_id and isinstance(item_ref, dict) and self.store.find("task", task_id):
+        if not task_id:
+            raise BadRequest(f"{label}: the node has no task (install the pipeline first)")
+        item_ref = inputs.get(_item_port(node))
+        item = self.store.find("item", item_ref.get("item_id") or "") if isinstance(item_ref, dict) else None
+        if item is None:
+            raise BadRequest(f"{label}: input item not found: {item_ref!r}")
+        run = self._local_run(node, inputs, None, status="in-progress")
+        key = (task_id, item["id"])
+        with self._lock:
+            self._waits.setdefault(key, []).append((run, node, done))
+        ctx = self._ctx(api_url, creator)
+        try:
             with self.store.transaction():
-                item = self.store.find("item", item_ref.get("item_id"))
-                if item is not None:
-                    refs = item.setdefault("metadata", {}).setdefault("system", {}).setdefault("refs", [])
-                    if not any(r.get("id") == task_id for r in refs):
-                        refs.append({"type": "task", "id": task_id})
-                        self.store.replace("item", item)
-        return item_ref
+                task = self.store.find("task", task_id)
+                if task is None:
+                    raise BadRequest(f"{label}: task {task_id} no longer exists")
+                item = self.store.get("item", item["id"], "Item")
+                if item["datasetId"] != task["datasetId"]:
+                    raise BadRequest(f"{label}: item {item['id']} is not in the dataset of task {task_id}")
+                task = tasks.add_item(ctx, task, item, tasks.parse_workload(task_workload(pipeline, node)))
+        except Exception:
+            with self._lock:
+                self._waits[key].remove((run, node, done))
+                if not self._waits[key]:
+                    del self._waits[key]
+            raise
+        self._record(execution_id, node["id"], run)
+        tasks.emit(ctx, "Task", "Updated", task)
+
+    def on_event(self, resource: str, action: str, doc: dict) -> None:
+        """An item's new status in a task continues the pipeline executions waiting for it in task nodes, along
+        the connections of the matching action."""
+        if resource != "ItemStatus" or action != "statusChanged":
+            return
+        from .resources.tasks import status_of
+        ready = []
+        with self._lock:
+            for task_id, item_id in list(self._waits):
+                status = status_of(doc, task_id) if item_id == doc.get("id") else None
+                if status is not None:
+                    ready.extend((status, wait) for wait in self._waits.pop((task_id, item_id)))
+        for status, (run, node, done) in ready:
+            state = {"status": "success", "percentComplete": 100, "message": f"item status: {status}",
+                     "timestamp": now_iso()}
+            done({**run, "output": run["input"].get(_item_port(node)), "latestStatus": state, "status": run["status"] + [state],
+                  "updatedAt": state["timestamp"], "action": action_of(status, node_actions(node))})
+
+    # -- triggers --------------------------------------------------------------------------------
+    def fire_trigger(self, trigger: dict, resource: Optional[str] = None, action: Optional[str] = None,
+                     doc: Optional[dict] = None) -> Optional[dict]:
+        """Start an execution of the trigger's pipeline at its node, the event's entity as the node's input
+        (called by the FaaS trigger dispatcher for ``{"type": "pipeline"}`` operations)."""
+        from .faas.dispatch import RESOURCE_INPUT_TYPE
+        spec = trigger.get("spec") or {}
+        operation = spec.get("operation") or {}
+        pipeline = self.store.find("pipeline", operation.get("id") or "")
+        if pipeline is None or pipeline.get("status") != "Installed":
+            return None
+        node = next((n for n in pipeline.get("nodes") or [] if n["id"] == operation.get("nodeId")), None)
+        if node is None:
+            logger.warning("trigger %s names a node its pipeline does not have", trigger["id"])
+            return None
+        inputs = dict(spec.get("input") or {})
+        if doc is not None:
+            ports = node.get("inputs") or []
+            port = next((p for p in ports if p.get("type") == RESOURCE_INPUT_TYPE.get(resource)), None) or \
+                next(iter(ports), None)
+            if port is not None:
+                inputs[port["name"]] = doc.get("id")
+        api_url = getattr(self.emulator.extensions.get("faas"), "api_url", None) or \
+            (trigger.get("url") or "").rsplit("/triggers/", 1)[0]
+        try:
+            return self.start(pipeline, inputs, api_url, trigger.get("creator") or "", node_id=node["id"],
+                              trigger_id=trigger["id"])
+        except EmulatorError as exc:
+            logger.warning("trigger %s could not start pipeline %s: %s", trigger["id"], pipeline["id"], exc.message)
+            return None
 
     def _dataset_output(self, node: dict, inputs: dict, api_url: str, creator: str) -> dict:
         from .resources import _item_docs as item_docs
@@ -384,8 +463,18 @@ def _node_state(node: dict) -> dict:
             "metadata": node.get("metadata") or {}, "projectId": node.get("projectId")}
 
 
-def _actions(node: dict) -> list:
+def node_actions(node: dict) -> list:
+    """The actions of a node's output ports (a task node's ``complete``, ``discard``, ...)."""
     return [a for port in node.get("outputs") or [] for a in port.get("actions") or []]
+
+
+def _item_port(node: dict) -> str:
+    return next((p["name"] for p in node.get("inputs") or [] if p.get("type") == "Item"), "item")
+
+
+def action_of(status: str, actions: list) -> str:
+    """The node action an item status stands for: ``completed`` -> ``complete``, ``approved`` -> ``approve``."""
+    return next((a for a in actions if status in (a, a + "d", a + "ed")), status)
 
 
 def _status(execution: dict) -> Optional[str]:

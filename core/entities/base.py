@@ -59,6 +59,30 @@ class Field:
         obj._json[self.key] = value
 
 
+class Parent:
+    """A parent entity: the one this entity was reached through, else fetched once by id.
+
+    ``project = Parent()`` on an entity with a ``project_id`` attribute gives ``entity.project`` from
+    ``client.projects.get(project_id=...)``; the names derive from the attribute name.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        parent_id = getattr(obj, f"{self.name}_id")
+        parent = obj._context.get(self.name)
+        if parent is None or (parent_id is not None and parent.id != parent_id):
+            if parent_id is None:
+                return None
+            repository = getattr(obj._client, f"{self.name}s")
+            parent = repository.get(**{f"{self.name}_id": parent_id})
+            obj._context[self.name] = parent
+        return parent
+
+
 class Entity:
     """Base of every platform entity. ``context`` holds parents (project, dataset, item, ...)."""
 

@@ -5,7 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Dict, List, Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 from .label import Label
 
 
@@ -107,13 +107,7 @@ class Dataset(Entity):
         json = self._json.get("expirationOptions")
         return ExpirationOptions.from_json(json) if json else None
 
-    @cached_property
-    def project(self):
-        """The dataset's project (fetched once when the dataset was not reached through it)."""
-        project = self._context.get("project")
-        if project is None or project.id != self.project_id:
-            project = self._client.projects.get(project_id=self.project_id)
-        return project
+    project = Parent()
 
     @property
     def platform_url(self) -> str:

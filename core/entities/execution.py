@@ -5,7 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 
 
 class ExecutionStatus(str, Enum):
@@ -50,21 +50,9 @@ class Execution(Entity):
         """True until the latest status is terminal (success, failed, terminated, aborted, ...)."""
         return self.latest_status.get("status") not in TERMINAL_STATUSES
 
-    @property
-    def service(self):
-        service = self._context.get("service")
-        if service is None or service.id != self.service_id:
-            service = self._client.services.get(service_id=self.service_id)
-            self._context["service"] = service
-        return service
+    service = Parent()
 
-    @property
-    def project(self):
-        project = self._context.get("project")
-        if project is None or project.id != self.project_id:
-            project = self._client.projects.get(project_id=self.project_id)
-            self._context["project"] = project
-        return project
+    project = Parent()
 
     @cached_property
     def executions(self):

@@ -7,7 +7,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 
 
 class ItemStatus(str, Enum):
@@ -143,22 +143,8 @@ class Item(Entity):
                 f"/items/{self.id}")
 
     # -- parents and repositories ------------------------------------------------------------------
-    @property
-    def dataset(self):
-        """The item's dataset (fetched once when the item was not built from one)."""
-        dataset = self._context.get("dataset")
-        if dataset is None:
-            dataset = self._client.datasets.get(dataset_id=self.dataset_id)
-            self._context["dataset"] = dataset
-        return dataset
-
-    @property
-    def project(self):
-        project = self._context.get("project")
-        if project is None:
-            project = self._client.projects.get(project_id=self.project_id)
-            self._context["project"] = project
-        return project
+    dataset = Parent()
+    project = Parent()
 
     @cached_property
     def items(self):

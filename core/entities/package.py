@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import List, Optional
 
-from .base import Entity, Field, clone_json
+from .base import Entity, Field, Parent, clone_json
 from .function_io import FunctionIO, PackageInputType
 
 DEFAULT_MODULE_NAME = "default_module"
@@ -184,13 +184,7 @@ class Package(Entity):
     def revisions(self) -> list:
         return self._json.get("revisions") or self.packages.revisions(package=self) or []
 
-    @property
-    def project(self):
-        project = self._context.get("project")
-        if project is None or project.id != self.project_id:
-            project = self._client.projects.get(project_id=self.project_id)
-            self._context["project"] = project
-        return project
+    project = Parent()
 
     @property
     def platform_url(self) -> str:

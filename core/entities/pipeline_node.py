@@ -12,11 +12,20 @@ from .base import clone_json
 from .function_io import PackageInputType, check_input_type
 
 NODE_SIZE = (200, 87)
-CODE_NODE_TEMPLATE = '''class ServiceRunner:
-    """Runner generated from a pipeline code node."""
+RUNNER_TEMPLATE = '''class ServiceRunner:
+    """Runner generated from the function {name}."""
 
     @staticmethod
 {code}'''
+
+
+def runner_code(method: Callable) -> str:
+    """A main.py whose ``ServiceRunner`` has ``method`` (its source) as a static method: code nodes and
+    ``Services.deploy(func=...)`` ship functions this way."""
+    if not callable(method):
+        raise ValueError("expected a function")
+    source = textwrap.indent(textwrap.dedent(inspect.getsource(method)), "    ")
+    return RUNNER_TEMPLATE.format(name=method.__name__, code=source)
 
 
 class PipelineNodeType(str, Enum):
@@ -159,9 +168,7 @@ class CodeNode(PipelineNode):
                  position=(1, 1)):
         if not callable(method):
             raise ValueError("CodeNode needs a function as method")
-        source = textwrap.indent(textwrap.dedent(inspect.getsource(method)), "    ")
-        config = {"package": {"code": CODE_NODE_TEMPLATE.format(code=source), "name": method.__name__,
-                              "type": "code"}}
+        config = {"package": {"code": runner_code(method), "name": method.__name__, "type": "code"}}
         super().__init__(name, PipelineNodeType.CODE, _namespace(method.__name__, project_name), project_id,
                          inputs if inputs is not None else [_item_port()],
                          outputs if outputs is not None else [_item_port()], config=config, position=position)

@@ -5,7 +5,7 @@ from enum import Enum, IntEnum
 from functools import cached_property
 from typing import List, Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 
 
 class TaskPriority(IntEnum):
@@ -100,10 +100,7 @@ class Task(Entity):
         return f"{self._client.console_url}projects/{self.project_id}/tasks/{self.id}"
 
     # -- related entities and repositories ---------------------------------------------------------
-    @cached_property
-    def project(self):
-        project = self._context.get("project")
-        return project if project is not None else self._client.projects.get(project_id=self.project_id)
+    project = Parent()
 
     @cached_property
     def dataset(self):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
 import json
 import os
+import tempfile
 import webbrowser
 from typing import List, Optional
 
 from .._repository import Repository, exactly_one, path, prune
-from ..entities.function_io import FunctionIO
+from ..entities.function_io import FunctionIO, PackageInputType
 from ..entities.service import KubernetesRuntime, Service
 from ..entities.service_log import ServiceLog
 from ..exceptions import NotFound
@@ -132,7 +134,10 @@ class Services(Repository):
                force: bool = False, secrets: Optional[list] = None, active: bool = True, **kwargs) -> Service:
         """Create the service, or update the one of that name in the project (wire §3.14)."""
         if func is not None:
-            raise ValueError("func= deploys are not supported: push a package with packages.push(src_path=...)")
+            if package is not None:
+                raise ValueError("pass either func or package, not both")
+            service_name = service_name or "default-service"
+            package = self._push_function(func, service_name, project_id or self._project_id())
         package = package if package is not None else self._parent("package", required=False)
         if package is None:
             raise ValueError("deploy needs a package: package.deploy(...) or services.deploy(package=...)")
@@ -169,6 +174,24 @@ class Services(Repository):
         if checkout:
             self.checkout(service=service)
         return service
+
+    def _push_function(self, func, name: str, project_id: str):
+        """Push a package named ``name`` whose one function is ``func`` (inputs typed by argument name, as the
+        SDK does: ``item`` is an Item, ``dataset`` a Dataset, anything else Json)."""
+        from ..entities.package import PackageFunction, PackageModule
+        from ..entities.pipeline_node import runner_code
+        from .packages import Packages
+        if not callable(func):
+            raise ValueError(f"func must be a function, got {type(func).__name__}")
+        types = {t.value.lower(): t.value for t in PackageInputType if not t.value.endswith("[]")}
+        inputs = [FunctionIO(types.get(arg, "Json"), arg) for arg in inspect.signature(func).parameters
+                  if arg not in ("progress", "context")]
+        module = PackageModule(functions=[PackageFunction(func.__name__, inputs=inputs)])
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "main.py"), "w", encoding="utf-8") as handle:
+                handle.write(runner_code(func))
+            return Packages(self._client).push(project_id=project_id, package_name=name, src_path=folder,
+                                               modules=[module])
 
     def deploy_from_local_folder(self, cwd: Optional[str] = None, service_file: Optional[str] = None, bot=None,
                                  checkout: bool = False, force: bool = False) -> Service:

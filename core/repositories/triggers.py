@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Optional
 
 from .._repository import Repository, path, prune
@@ -32,19 +33,27 @@ class Triggers(Repository):
                end_at: Optional[str] = None, inputs: Optional[dict] = None, cron: Optional[str] = None,
                pipeline_id: Optional[str] = None, pipeline=None, pipeline_node_id: Optional[str] = None,
                root_node_namespace=None, **kwargs) -> BaseTrigger:
-        """Create an Event trigger (resource/actions/filters) or a Cron trigger (cron/start_at/end_at)."""
-        if pipeline is not None or pipeline_id is not None:
-            raise ValueError("pipeline triggers live on the pipeline's root node: use pipeline.nodes / "
-                             "pipeline.triggers on a Pipeline entity")
+        """Create an Event trigger (resource/actions/filters) or a Cron trigger (cron/start_at/end_at) of a
+        service; on a pipeline (``pipeline``/``pipeline_id`` or ``pipeline.triggers``) the trigger is set on a start
+        node (the root by default) and the pipeline updated — its trigger exists once the pipeline is installed —
+        and the answer is ``True``."""
         service = self._parent("service", required=False)
-        if service_id is None and webhook_id is None and service is not None:
-            service_id = service.id
-        if (service_id is None) == (webhook_id is None):
-            raise ValueError("pass exactly one of service_id or webhook_id (or use service.triggers)")
+        if service_id is None and webhook_id is None and pipeline_id is None and pipeline is None:
+            if service is not None:
+                service_id = service.id
+            else:
+                pipeline = self._parent("pipeline", required=False)
+        pipeline_id = pipeline.id if pipeline is not None else pipeline_id
+        if sum(x is not None for x in (service_id, webhook_id, pipeline_id)) != 1:
+            raise ValueError("pass exactly one of service_id, webhook_id or pipeline/pipeline_id "
+                             "(or use service.triggers / pipeline.triggers)")
         trigger_type = _value(trigger_type)
         if isinstance(filters, Filters):
             filters = filters.prepare(query_only=True).get("filter", {})
         actions = actions if isinstance(actions, list) else [actions] if actions is not None else []
+        if pipeline_id is not None:
+            return self._create_on_pipeline(pipeline, pipeline_id, pipeline_node_id, trigger_type, filters, resource,
+                                            actions, execution_mode, cron)
         operation = {"type": "webhook", "webhookId": webhook_id} if webhook_id else \
             {"type": "function", "serviceId": service_id, "functionName": function_name}
         if trigger_type == TriggerType.EVENT.value:
@@ -67,6 +76,36 @@ class Triggers(Repository):
                 "name": name or (service.name if service is not None else "defaulttrigger"), "spec": spec}
         body.update(prune({"scope": kwargs.get("scope")}))
         return self._build(self._request("POST", "/triggers", json=body))
+
+    def _create_on_pipeline(self, pipeline, pipeline_id: str, node_id: Optional[str], trigger_type: str, filters,
+                            resource, actions: list, execution_mode, cron: Optional[str]) -> bool:
+        from .pipelines import Pipelines
+        if pipeline is None:
+            pipeline = Pipelines(self._client, project=self._parent("project", required=False)).get(
+                pipeline_id=pipeline_id)
+        node_id = node_id or next((s["nodeId"] for s in pipeline.start_nodes if s.get("type") == "root"), None)
+        if node_id is None:
+            raise ValueError(f"pipeline {pipeline.name!r} has no root node: pass pipeline_node_id")
+        if node_id not in [n.node_id for n in pipeline.nodes]:
+            raise ValueError(f"node {node_id!r} is not a node of pipeline {pipeline.name!r}")
+        if trigger_type == TriggerType.EVENT.value:
+            spec = {"filter": json.dumps(filters or {}), "resource": _value(resource),
+                    "executionMode": _value(execution_mode),
+                    "actions": [_value(a) for a in actions] or [TriggerAction.CREATED.value]}
+        elif trigger_type == TriggerType.CRON.value:
+            if not cron:
+                raise ValueError("a Cron trigger needs cron='<minute> <hour> <day> <month> <weekday>'")
+            spec = {"cron": cron}
+        else:
+            raise ValueError(f"unknown trigger type {trigger_type!r}; use TriggerType.EVENT or TriggerType.CRON")
+        trigger = {"type": trigger_type, "spec": spec}
+        entry = next((s for s in pipeline.start_nodes if s.get("nodeId") == node_id), None)
+        if entry is None:
+            pipeline.start_nodes.append({"nodeId": node_id, "type": "trigger", "trigger": trigger})
+        else:
+            entry["trigger"] = trigger
+        pipeline.update()
+        return True
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, trigger_id: Optional[str] = None, trigger_name: Optional[str] = None) -> BaseTrigger:
@@ -91,6 +130,9 @@ class Triggers(Repository):
             filters.add(field="projectId", values=project.id)
         if service is not None:
             filters.add(field="spec.operation.serviceId", values=service.id)
+        pipeline = self._parent("pipeline", required=False)
+        if pipeline is not None:
+            filters.add(field="spec.operation.id", values=pipeline.id)
         return PagedEntities(lambda body: self._request("POST", "/query/faas", json=body, retry_safe=True),
                              filters, self._build)
 

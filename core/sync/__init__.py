@@ -1,7 +1,7 @@
 """Resumable, chunked, incremental dataset sync (push: folder -> dataset, pull: dataset -> folder).
 
 Modules: ``planner`` (streamed local scan + change detection), ``journal`` (SQLite state in a user cache dir),
-``engine`` (thread pool, retries, per-file commits), ``transfer`` (hashed upload, resumable download),
+``engine`` (thread pool, retries, per-file commits) over the transfers of ``core/_transfer.py``,
 ``remote`` (keyset listing), ``progress``, ``summary``, ``sharding``; ``operations`` ties them together.
 """
 from .journal import JournalBusy, cache_dir

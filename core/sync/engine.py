@@ -11,16 +11,13 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Iterable, List, NamedTuple, Optional, Set
 
-import requests
-
-from ..exceptions import APIConnectionError, PlatformException
+from .._transfer import is_transient
+from ..exceptions import PlatformException
 from .journal import Entry, Journal, Task
 from .progress import ProgressTracker
 from .summary import Failure, PlannedAction, SyncSummary
-from .transfer import CorruptTransfer
 
 logger = logging.getLogger("dataloop_core.sync")
-TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
 
 class Outcome(NamedTuple):
@@ -28,15 +25,6 @@ class Outcome(NamedTuple):
     kind: str                      # transferred | identical | deleted | planned | failed
     entry: Optional[Entry] = None
     reason: str = ""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Network trouble, corrupt transfers and 408/429/5xx are retried; local I/O errors and 4xx are not."""
-    if isinstance(exc, (APIConnectionError, CorruptTransfer, requests.RequestException)):
-        return True
-    if isinstance(exc, PlatformException):
-        return exc.status in TRANSIENT_STATUSES
-    return False
 
 
 def describe(exc: BaseException) -> str:

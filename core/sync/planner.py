@@ -13,10 +13,9 @@ import os
 import stat as stat_module
 from typing import Callable, Iterator, NamedTuple, Optional, Set, Tuple
 
-from .._transfer import safe_join
+from .._transfer import PART_SUFFIX, safe_join
 from .journal import Entry, Journal, RemoteFile
 from .sharding import Shard, in_shard
-from .transfer import PART_SUFFIX
 
 logger = logging.getLogger("dataloop_core.sync")
 BATCH = 1000

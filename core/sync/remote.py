@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Iterator, List, Optional, Union
 
 from .._repository import path
+from .._transfer import remote_hash, remote_size
 from ..filters import Filters
 from .journal import RemoteFile
-from .transfer import remote_hash, remote_size
 
 PAGE_SIZE = 1000
 

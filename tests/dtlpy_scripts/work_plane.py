@@ -25,11 +25,16 @@ project = dl.projects.create(project_name=os.environ["NAME"])
 dataset = project.datasets.create(dataset_name="work")
 source = os.path.join(workdir, "files")
 os.makedirs(source)
-for i in range(12):
+for i in range(10):
     with open(os.path.join(source, f"f{i:02d}.txt"), "w") as fh:
         fh.write(f"file {i}")
 dataset.items.upload(local_path=os.path.join(source, "*"), remote_path="/task")
 extra = dataset.items.upload(local_path=os.path.join(source, "f00.txt"), remote_path="/other")
+flow_source = os.path.join(workdir, "flow")
+os.makedirs(flow_source)
+for name in ("trigger.txt", "pipeline.txt", "pipeline-trigger.txt"):
+    with open(os.path.join(flow_source, name), "w") as fh:
+        fh.write(name)
 
 # -- tasks: filtered items, 60/40 workload, statuses, completion ------------------------------------
 filters = dl.Filters(field="dir", values="/task")
@@ -49,8 +54,7 @@ report["other_untouched"] = not [r for r in dl.items.get(item_id=extra.id).metad
 package_dir = os.path.join(workdir, "package")
 os.makedirs(package_dir)
 with open(os.path.join(package_dir, "main.py"), "w") as fh:
-    fh.write('''import time
-import dtlpy as dl
+    fh.write('''import dtlpy as dl
 
 
 class ServiceRunner(dl.BaseServiceRunner):
@@ -75,12 +79,17 @@ item = dataset.items.get(filepath="/task/f00.txt")
 execution = service.execute(function_name="run", item_id=item.id, project_id=project.id, sync=True,
                             stream_logs=False, return_output=False)
 report["execution_status"] = execution.latest_status["status"]
-report["execution_output"] = execution.output
+report["execution_output"] = execution.output == {"item_id": item.id, "dataset_id": dataset.id}
 report["item_seen"] = dataset.items.get(item_id=item.id).metadata["user"].get("seen")
-logs = service.log(execution_id=execution.id, view=False)
-report["log_has_print"] = any("processing f00.txt" in line for page in logs for line in page)
+lines = []
+for line in service.log(execution_id=execution.id, view=False):
+    lines.append(line)
+    if "[Done] Executing function." in line:
+        break
+report["log_has_print"] = any(line.endswith("processing f00.txt") for line in lines)
 
-report["sync_output"] = service.execute(function_name="run", item_id=item.id, project_id=project.id, sync=True)
+report["sync_output"] = service.execute(function_name="run", item_id=item.id, project_id=project.id,
+                                       sync=True)["item_id"] == item.id
 failed = service.execute(function_name="fail", item_id=item.id, project_id=project.id, sync=True,
                          stream_logs=False, return_output=False)
 report["failed_status"] = failed.latest_status["status"]
@@ -91,7 +100,7 @@ trigger = service.triggers.create(function_name="run", resource=dl.TriggerResour
                                   actions=dl.TriggerAction.CREATED, name="on-upload",
                                   filters=dl.Filters(field="dir", values="/incoming"))
 report["trigger_resource"] = trigger.resource
-uploaded = dataset.items.upload(local_path=os.path.join(source, "f01.txt"), remote_path="/incoming")
+uploaded = dataset.items.upload(local_path=os.path.join(flow_source, "trigger.txt"), remote_path="/incoming")
 by_trigger = dl.Filters(resource=dl.FiltersResource.EXECUTION, field="triggerId", values=trigger.id)
 fired = wait_for(lambda: [e for e in service.executions.list(filters=by_trigger).all()
                           if e.latest_status["status"] == "success"])
@@ -106,6 +115,11 @@ def mark(item: dl.Item):
     return item
 
 
+def marks(item_id):
+    user = dataset.items.get(item_id=item_id).metadata.get("user", {})
+    return [user.get("coded"), user.get("seen")]
+
+
 pipeline = project.pipelines.create(name="compat-pipeline")
 code_node = dl.CodeNode(name="mark", position=(1, 1), project_id=project.id, method=mark,
                         project_name=project.name)
@@ -115,13 +129,12 @@ code_node.add_trigger(filters=dl.Filters(field="dir", values="/pipe-in"))
 pipeline.update()
 pipeline = project.pipelines.get(pipeline_id=pipeline.id)
 pipeline.install()
-target = dataset.items.upload(local_path=os.path.join(source, "f02.txt"), remote_path="/pipe")
+target = dataset.items.upload(local_path=os.path.join(flow_source, "pipeline.txt"), remote_path="/pipe")
 run = pipeline.execute(execution_input={"item": target.id})
 run = pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=120)
 report["pipeline_status"] = run.status
-print(run.to_json(), file=sys.stderr)
-metadata = dataset.items.get(item_id=target.id).metadata["user"]
-report["pipeline_marks"] = [metadata.get("coded"), metadata.get("seen")]
-fired = dataset.items.upload(local_path=os.path.join(source, "f03.txt"), remote_path="/pipe-in")
-report["pipeline_trigger"] = wait_for(lambda: dataset.items.get(item_id=fired.id).metadata.get("user", {}).get("seen"))
+report["pipeline_marks"] = marks(target.id)
+# the root node's trigger starts the pipeline on upload
+uploaded = dataset.items.upload(local_path=os.path.join(flow_source, "pipeline-trigger.txt"), remote_path="/pipe-in")
+report["pipeline_trigger"] = wait_for(lambda: marks(uploaded.id) == [True, True])
 print(json.dumps(report))

@@ -3,7 +3,7 @@
 Event triggers match on resource, action and ``spec.filter`` (``dql.matches``) within the trigger's project;
 ``executionMode: Once`` fires at most once per trigger and resource. Cron triggers fire at each matching UTC
 minute between ``spec.startAt`` and ``spec.endAt``. Pipeline operations are handed to
-``emulator.extensions["pipelines"].fire_trigger(trigger, resource, action, doc)`` when that exists.
+``emulator.extensions["pipelines"].fire_trigger(trigger, resource, action, doc)``.
 """
 from __future__ import annotations
 
@@ -77,14 +77,12 @@ class TriggerDispatcher:
 
     def fire(self, trigger: dict, resource: Optional[str] = None, action: Optional[str] = None,
              doc: Optional[dict] = None) -> Optional[dict]:
-        """Start what the trigger's operation names; the execution doc for function operations."""
+        """Start what the trigger's operation names: the execution (or pipeline execution) document."""
         spec = trigger.get("spec") or {}
         operation = spec.get("operation") or {}
         if operation.get("type") == "pipeline":
             pipelines = self.runtime.emulator.extensions.get("pipelines")
-            if hasattr(pipelines, "fire_trigger"):
-                pipelines.fire_trigger(trigger, resource, action, doc)
-            return None
+            return pipelines.fire_trigger(trigger, resource, action, doc) if pipelines is not None else None
         if operation.get("type") != "function":
             return None
         service = self.store.find("service", operation.get("serviceId") or "")

@@ -116,24 +116,12 @@ def _limit_memory(limit: Optional[int]) -> None:
         pass
 
 
-class BaseServiceRunner:
-    """Stand-in for ``dtlpy.BaseServiceRunner`` so SDK-style runner classes load without dtlpy installed."""
-
-
-def _install_dtlpy_shim() -> None:
-    """When ``dtlpy`` is not installed, ``import dtlpy`` gives a minimal module (``BaseServiceRunner``,
-    ``Progress``, ``Context``); anything else it lacks raises an error that says so."""
-    if importlib.util.find_spec("dtlpy") is not None:
-        return
-    import types
-    shim = types.ModuleType("dtlpy")
-    shim.BaseServiceRunner, shim.Progress, shim.Context = BaseServiceRunner, Progress, Context
-
-    def missing(name):
-        raise AttributeError(f"dtlpy is not installed in the emulator's interpreter; dtlpy.{name} is unavailable "
-                             "(receive entities as function inputs, or use dataloop_core)")
-    shim.__getattr__ = missing
-    sys.modules["dtlpy"] = shim
+def _install_dtlpy_stand_in() -> None:
+    """When ``dtlpy`` is not installed, ``import dtlpy`` gives the shared stand-in with this worker's
+    ``Progress`` and ``Context`` (:func:`dataloop_core.local_runner.dtlpy_stand_in`)."""
+    from dataloop_core.local_runner import dtlpy_stand_in
+    if importlib.util.find_spec("dtlpy") is None:
+        sys.modules["dtlpy"] = dtlpy_stand_in(Progress=Progress, Context=Context)
 
 
 def _load_runner(config: dict):
@@ -224,7 +212,7 @@ def main(conn) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_LogHandler(channel)]
     root.setLevel(logging.INFO)
-    _install_dtlpy_shim()
+    _install_dtlpy_stand_in()
     codebase = config["codebaseDir"]
     sys.path.insert(0, codebase)
     os.chdir(codebase)

@@ -11,6 +11,8 @@ from ..ids import is_object_id, now_iso
 # literal kind so SQLite can use the partial expression index ix_item_filename
 _BY_FILENAME = ("SELECT doc FROM docs WHERE kind='item' AND scope=? "
                 "AND json_extract(doc, '$.filename')=?")
+_TYPES_BY_FILENAME = ("SELECT json_extract(doc, '$.filename'), json_extract(doc, '$.type') FROM docs "
+                      "WHERE kind='item' AND scope=? AND json_extract(doc, '$.filename')")
 _UNDER_DIR = ("SELECT doc FROM docs WHERE kind='item' AND scope=? "
               "AND json_extract(doc, '$.filename') > ? AND json_extract(doc, '$.filename') < ?")
 
@@ -45,9 +47,10 @@ def clean_path(raw, what: str = "path") -> str:
 
 
 def urls(ctx, doc: dict) -> dict:
-    base = f"{ctx.api_url}/items/{doc['id']}"
+    api_url = ctx.api_url
+    base = f"{api_url}/items/{doc['id']}"
     doc.update(url=base, stream=base + "/stream", thumbnail=base + "/thumbnail", annotations=base + "/annotations",
-               dataset=f"{ctx.api_url}/datasets/{doc['datasetId']}")
+               dataset=f"{api_url}/datasets/{doc['datasetId']}")
     return doc
 
 
@@ -95,8 +98,10 @@ def ensure_dirs(ctx, dataset: dict, dir_path: str) -> List[dict]:
         if path == "/":
             break
         path = posixpath.dirname(path)
+    marks = ",".join("?" * len(chain))
+    types = dict(ctx.store.execute(f"{_TYPES_BY_FILENAME} IN ({marks})", (dataset["id"], *chain)).fetchall())
     for path in reversed(chain):
-        existing = find_by_filename(ctx, dataset["id"], path)
+        existing = types.get(path)
         if existing is None:
             doc = new_doc(ctx, dataset, path, "dir")
             if path == "/":
@@ -104,7 +109,7 @@ def ensure_dirs(ctx, dataset: dict, dir_path: str) -> List[dict]:
             doc["metadata"]["system"]["mimetype"] = "dir"
             ctx.store.insert("item", doc, scope=dataset["id"])
             created.append(doc)
-        elif existing.get("type") != "dir":
+        elif existing != "dir":
             raise BadRequest(f"cannot create folder {path!r}: a file with that path exists")
     return created
 

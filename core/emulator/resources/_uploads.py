@@ -7,40 +7,15 @@ import os
 import posixpath
 from typing import Optional, Tuple
 
-from werkzeug.formparser import parse_form_data
-
 from ..errors import BadRequest
 from ..store import deep_merge
 from . import _item_docs as docs
+from ._multipart import FilePart, boundary_of, read_form
 
 LINK_SNIFF_LIMIT = 64 * 1024
+MAX_FIELD_BYTES = 10 * 1024 * 1024
 _MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
           (b"BM", "image/bmp"), (b"%PDF", "application/pdf"), (b"\x1aE\xdf\xa3", "video/webm")]
-
-
-class _SpoolToBlob:
-    """werkzeug stream factory: the file part goes straight to a temp file in the blob store."""
-
-    def __init__(self, blobs):
-        self.blobs = blobs
-        self.paths = []
-        self._by_handle = {}
-
-    def __call__(self, total_content_length=None, content_type=None, filename=None, content_length=None):
-        handle, name = self.blobs.temp_file()
-        self.paths.append(name)
-        self._by_handle[id(handle)] = name
-        return handle
-
-    def path_of(self, handle) -> str:
-        return self._by_handle[id(handle)]
-
-    def cleanup(self) -> None:
-        for name in self.paths:
-            try:
-                os.remove(name)
-            except FileNotFoundError:
-                pass
 
 
 def upload(ctx, dataset_id):
@@ -54,21 +29,27 @@ def upload(ctx, dataset_id):
         if fields.get("type") != "dir":
             raise BadRequest("expected multipart/form-data with a 'file' part, or type=dir to create a folder")
         return make_dir(ctx, dataset, fields.get("path"))
-    factory = _SpoolToBlob(ctx.blobs)
+    temp_paths = []
+
+    def new_file():
+        handle, name = ctx.blobs.temp_file()
+        temp_paths.append(name)
+        return handle, name
     try:
-        _, form, files = parse_form_data(ctx.request.environ, stream_factory=factory,
-                                         max_form_memory_size=10 * 1024 * 1024)
-        if form.get("type") == "dir":
-            return make_dir(ctx, dataset, form.get("path"))
-        part = files.get("file")
+        form = read_form(ctx.request.stream, boundary_of(ctx.request.content_type), new_file, MAX_FIELD_BYTES)
+        if form.fields.get("type") == "dir":
+            return make_dir(ctx, dataset, form.fields.get("path"))
+        part = form.file("file")
         if part is None:
             raise BadRequest("multipart body has no 'file' part")
-        temp_path = factory.path_of(part.stream)
-        part.stream.close()  # the factory's temp file, fully written
-        filename = docs.clean_path(form.get("path") or "/" + (part.filename or ""), "path")
-        doc, op = _store_file(ctx, dataset, filename, temp_path, mode, form, part.content_type)
+        filename = docs.clean_path(form.fields.get("path") or "/" + part.filename, "path")
+        doc, op = _store_file(ctx, dataset, filename, part, mode, form.fields)
     finally:
-        factory.cleanup()
+        for name in temp_paths:
+            try:
+                os.remove(name)
+            except FileNotFoundError:
+                pass
     if op != "skip":
         ctx.emulator.events.emit("Item", "Created" if op == "created" else "Updated", doc)
     return doc, 200, {"x-item-op": op}
@@ -87,11 +68,10 @@ def make_dir(ctx, dataset: dict, raw_path):
     return doc, 200, {"x-item-op": "created" if created else "skip"}
 
 
-def _store_file(ctx, dataset: dict, filename: str, temp_path: str, mode: str, form,
-                part_type: Optional[str]) -> Tuple[dict, str]:
-    system = _describe(temp_path, filename, part_type)
-    user_meta = _parse_metadata(form.get("metadata"))
-    description = form.get("description")
+def _store_file(ctx, dataset: dict, filename: str, part: FilePart, mode: str, fields: dict) -> Tuple[dict, str]:
+    system = _describe(part, filename)
+    user_meta = _parse_metadata(fields.get("metadata"))
+    description = fields.get("description")
     with ctx.store.transaction():
         existing = docs.find_by_filename(ctx, dataset["id"], filename)
         if existing is not None and existing.get("type") == "dir":
@@ -115,7 +95,7 @@ def _store_file(ctx, dataset: dict, filename: str, temp_path: str, mode: str, fo
             doc["description"] = description
             ctx.store.insert("item", doc, scope=dataset["id"])
             op = "created"
-        ctx.blobs.commit(temp_path, doc["id"])
+        ctx.blobs.commit(part.path, doc["id"])
     return doc, op
 
 
@@ -132,19 +112,17 @@ def _parse_metadata(raw) -> dict:
     return value
 
 
-def _describe(temp_path: str, filename: str, part_type: Optional[str]) -> dict:
+def _describe(part: FilePart, filename: str) -> dict:
     """System metadata of an uploaded binary: exact size, mimetype, image size, link info."""
-    size = os.path.getsize(temp_path)
-    with open(temp_path, "rb") as handle:
-        head = handle.read(16)
-    mimetype = mimetypes.guess_type(filename)[0] or _sniff(head) or (
+    part_type = part.content_type
+    mimetype = mimetypes.guess_type(filename)[0] or _sniff(part.head) or (
         part_type if part_type and part_type != "application/octet-stream" else None) or "application/octet-stream"
-    system = {"originalname": posixpath.basename(filename), "size": size, "encoding": "7bit",
+    system = {"originalname": posixpath.basename(filename), "size": part.size, "encoding": "7bit",
               "mimetype": mimetype, "refs": []}
     if mimetype.startswith("image/"):
-        system.update(_image_size(temp_path))
-    elif mimetype == "application/json" and size <= LINK_SNIFF_LIMIT:
-        link = _link_info(temp_path)
+        system.update(_image_size(part.path))
+    elif mimetype == "application/json" and part.size <= LINK_SNIFF_LIMIT:
+        link = _link_info(part.path)
         if link is not None:
             system["shebang"] = {"dltype": "link", "linkInfo": link}
             if link.get("mimetype"):

@@ -2,36 +2,22 @@
 reset, statistics, execute (single and batch), rerun and validation. Runs happen in :mod:`..pipeline_engine`."""
 from __future__ import annotations
 
-import hashlib
-
 from .. import dql
 from ..errors import BadRequest, NotFound
 from ..ids import is_object_id, now_iso
 from ..pipeline_engine import PipelineEngine, check_graph, graph_errors, start_node_ids
 from ..routing import Route
-from .packages import find_package, insert_package, store_codebase_zip
+from ._pipeline_nodes import install_nodes, pause_triggers, remove_nodes
 from .projects import get_project, project_role
 
 EDITABLE = ("name", "nodes", "connections", "startNodes", "variables", "settings", "description", "preview")
 RESUME_OPTIONS = ("terminateExistingCycles", "resumeExistingCycles")
 RERUN_METHODS = ("startFromNodes", "startFromFailedExecutions", "startFromBeginning")
-# Code nodes built by the official SDK start with ``import dtlpy as dl`` and subclass ``dl.BaseServiceRunner``;
-# the emulator's workers have dataloop_core instead, so such code ships with this stand-in module.
-DTLPY_SHIM = '''"""Stand-in for ``dtlpy`` in emulator code nodes: the names code nodes use, backed by dataloop_core."""
-from dataloop_core import Filters, FiltersResource  # noqa: F401
-from dataloop_core.entities.annotation import Annotation  # noqa: F401
-from dataloop_core.entities.dataset import Dataset  # noqa: F401
-from dataloop_core.entities.function_io import FunctionIO, PackageInputType  # noqa: F401
-from dataloop_core.entities.item import Item  # noqa: F401
-
-
-class BaseServiceRunner:
-    """Base of generated runner classes."""
-'''
 
 
 def setup(emulator) -> None:
-    emulator.extensions["pipelines"] = PipelineEngine(emulator)
+    pipelines = emulator.extensions["pipelines"] = PipelineEngine(emulator)
+    emulator.events.subscribe(pipelines.on_event)
 
 
 def engine(ctx) -> PipelineEngine:
@@ -61,78 +47,6 @@ def _variables(ctx, variables, pipeline_id: str) -> list:
     return [{"id": v.get("id") or ctx.store.new_id(), "reference": v.get("reference") or pipeline_id,
              "creator": v.get("creator") or ctx.user, "createdAt": v.get("createdAt") or stamp, "updatedAt": stamp,
              **{k: v.get(k) for k in ("name", "type", "value", "description")}} for v in variables]
-
-
-# -- code nodes ------------------------------------------------------------------------------------
-def code_service_name(pipeline_id: str, node_id: str) -> str:
-    """The service (and package) running a code node: stable per pipeline and node."""
-    return "pipeline-code-" + hashlib.md5(f"{pipeline_id}:{node_id}".encode()).hexdigest()[:12]
-
-
-def install_code_nodes(ctx, pipeline: dict) -> None:
-    """Package each code node's inline code (``config.package.code``) as a package + service the FaaS runtime
-    runs; function nodes must name an existing service."""
-    for node in pipeline.get("nodes") or []:
-        label = f"node {node.get('name')!r}"
-        project_id = node.get("projectId") or pipeline["projectId"]
-        if node.get("type") == "function":
-            service = (node.get("namespace") or {}).get("serviceName")
-            if not service or not ctx.store.find_by("service", "name", service, scope=project_id):
-                raise BadRequest(f"{label}: service {service!r} not found in project {project_id}")
-        if node.get("type") != "code":
-            continue
-        code = ((node.get("config") or {}).get("package") or {}).get("code")
-        if not isinstance(code, str) or not code.strip():
-            raise BadRequest(f"{label}: code node without config.package.code")
-        name = code_service_name(pipeline["id"], node["id"])
-        function = {"name": (node.get("namespace") or {}).get("functionName") or "run",
-                    "input": [{"name": p["name"], "type": p["type"]} for p in node.get("inputs") or []],
-                    "output": [{"name": p["name"], "type": p["type"]} for p in node.get("outputs") or []]}
-        module = {"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
-                  "initInputs": [], "functions": [function]}
-        files = {"main.py": code}
-        if "import dtlpy" in code:
-            files["dtlpy.py"] = DTLPY_SHIM
-        zip_item = store_codebase_zip(ctx, project_id, name, files)
-        codebase = {"type": "item", "itemId": zip_item["id"]}
-        with ctx.store.transaction():
-            package = find_package(ctx, project_id, name)
-            if package is None:
-                package = insert_package(ctx, {"name": name, "modules": [module], "codebase": codebase,
-                                               "metadata": {"system": {"pipelineId": pipeline["id"],
-                                                                       "nodeId": node["id"]}}}, project_id)
-            elif package.get("codebase") != codebase or package.get("modules") != [module]:
-                package.update(codebase=codebase, modules=[module])
-                ctx.store.replace("package", package)
-            if not ctx.store.find_by("service", "name", name, scope=project_id):
-                ctx.store.insert("service", _code_service(ctx, name, package, pipeline, node), scope=project_id)
-    _notify_services(ctx, pipeline)
-
-
-def _code_service(ctx, name: str, package: dict, pipeline: dict, node: dict) -> dict:
-    service_id = ctx.store.new_id()
-    return {"id": service_id, "name": name, "url": f"{ctx.api_url}/services/{service_id}", "creator": ctx.user,
-            "updatedBy": ctx.user, "projectId": package["projectId"], "orgId": pipeline.get("orgId"),
-            "botUserName": f"bot-{service_id}@bot.dataloop.local", "scope": "project", "crashloop": False,
-            "queueLengthLimit": None, "driverId": None, "packageId": package["id"], "packageRevision": package["version"],
-            "version": "1.0.0", "moduleName": "default_module", "initParams": {}, "active": True,
-            "runtime": {"podType": "regular-xs", "numReplicas": 1, "concurrency": 1, "autoscaler": None},
-            "versions": {}, "executionTimeout": 3600, "drainTime": 600, "onReset": "failed", "maxAttempts": 1,
-            "runExecutionAsProcess": False, "type": "regular", "global": False, "secrets": [], "integrations": [],
-            "useUserJwt": False, "mode": {}, "config": {}, "archive": False,
-            "metadata": {"system": {"pipelineId": pipeline["id"], "nodeId": node["id"]}}}
-
-
-def _notify_services(ctx, pipeline: dict) -> None:
-    runtime = ctx.emulator.extensions.get("faas")
-    if runtime is None:
-        return
-    for service in _code_services(ctx, pipeline["id"]):
-        runtime.service_updated(service)
-
-
-def _code_services(ctx, pipeline_id: str) -> list:
-    return ctx.store.find_by("service", "metadata.system.pipelineId", pipeline_id)
 
 
 # -- CRUD --------------------------------------------------------------------------------------------
@@ -174,9 +88,9 @@ def update(ctx, pipeline_id):
             doc["variables"] = _variables(ctx, doc.get("variables") or [], pipeline_id)
             check_graph(doc)
         doc["updatedBy"] = ctx.user
+        if doc["status"] == "Installed" and ("nodes" in body or "startNodes" in body):
+            install_nodes(ctx, doc)
         ctx.store.replace("pipeline", doc)
-        if doc["status"] == "Installed" and "nodes" in body:
-            install_code_nodes(ctx, doc)
     return doc
 
 
@@ -192,10 +106,7 @@ def update_variables(ctx, pipeline_id):
 def delete(ctx, pipeline_id):
     with ctx.store.transaction():
         get_pipeline(ctx, pipeline_id)
-        services = _code_services(ctx, pipeline_id)
-        for service in services:
-            ctx.store.delete("service", service["id"])
-            ctx.store.delete_where("package", "id=?", (service["packageId"],))
+        services = remove_nodes(ctx, pipeline_id)
         ctx.store.delete_where("pipeline_execution", "scope=?", (pipeline_id,))
         ctx.store.delete("pipeline", pipeline_id)
     runtime = ctx.emulator.extensions.get("faas")
@@ -238,7 +149,7 @@ def install(ctx, pipeline_id):
             raise BadRequest(f"pipeline {doc['name']!r} has no nodes")
         if not start_node_ids(doc):
             raise BadRequest(f"pipeline {doc['name']!r} has no start node")
-        install_code_nodes(ctx, doc)
+        install_nodes(ctx, doc)
         doc.update(status="Installed", installedAt=now_iso(), updatedBy=ctx.user)
         ctx.store.replace("pipeline", doc)
     return doc
@@ -251,6 +162,7 @@ def uninstall(ctx, pipeline_id):
         doc["status"] = "Uninstalled"
         if body.get("keepTriggersActive") is not None:
             doc.setdefault("settings", {})["keepTriggersActive"] = bool(body["keepTriggersActive"])
+        pause_triggers(ctx, doc)
         ctx.store.replace("pipeline", doc)
     return doc
 
@@ -303,7 +215,9 @@ def _ready(ctx, doc: dict, test_mode: bool) -> None:
     if not test_mode:
         raise BadRequest(f"pipeline {doc['name']!r} is not installed (status {doc['status']!r}): install it first")
     check_graph(doc)
-    install_code_nodes(ctx, doc)
+    with ctx.store.transaction():
+        install_nodes(ctx, doc, triggers=False)
+        ctx.store.replace("pipeline", doc)
 
 
 def _execute_batch(ctx, doc: dict, body: dict):

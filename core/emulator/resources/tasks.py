@@ -261,6 +261,31 @@ def _new_task(ctx, body: dict, dataset: dict, api_url: str) -> dict:
             "priority": body.get("priority", 2), "description": body.get("description")}
 
 
+def create_empty(ctx, body: dict, dataset: dict) -> dict:
+    """A task without items yet, one assignment per ``body["workload"]`` unit; pipeline task nodes fill it item
+    by item with :func:`add_item`. Runs in the caller's transaction."""
+    workload = parse_workload(body.get("workload"))
+    task = _new_task(ctx, {**body, "query": body.get("query") or {"filter": {}}}, dataset, ctx.api_url)
+    ctx.store.insert("task", task, scope=task["projectId"])
+    for unit in workload:
+        assignment_for(ctx, task, unit["assigneeId"], ctx.api_url, ctx.user)
+    return refresh(ctx, task)
+
+
+def add_item(ctx, task: dict, item: dict, workload: List[dict]) -> dict:
+    """Put one item in the task, assigned to whoever is furthest below their ``workload`` share (or clear its
+    status when it is already there, so it is worked on again). Runs in the caller's transaction."""
+    if find_ref(item, task["id"]) is not None:
+        write_status(item, task, None, ctx.user)
+    else:
+        assignments = [assignment_for(ctx, task, u["assigneeId"], ctx.api_url, ctx.user) for u in workload]
+        total = sum(a.get("totalItems") or 0 for a in assignments) + 1
+        shares = [u["load"] * total / 100 - (a.get("totalItems") or 0) for u, a in zip(workload, assignments)]
+        attach(item, task["id"], assignments[shares.index(max(shares))]["id"])
+    ctx.store.replace("item", item)
+    return refresh(ctx, task)
+
+
 def _existing(ctx, body: dict, project_id: str) -> Optional[dict]:
     check = body.get("checkIfExist")
     if not isinstance(check, dict):
@@ -412,11 +437,13 @@ def remove_items(ctx, task_id):
     return ctx.commands.submit(ctx.api_url, "RemoveFromTask", {"taskId": task_id}, work, creator=ctx.user)
 
 
-def scores(ctx, task_id, item_id=None):
-    """The task's (or one item's) scores: the emulator computes none, so an empty page."""
+def scores(ctx, task_id, item_id=None, annotation_id=None):
+    """The task's (or one item's, or one annotation's) scores: the emulator computes none, so an empty page."""
     get_task(ctx, task_id)
     if item_id is not None:
         ctx.store.get("item", check_id(item_id, "item"), "Item")
+    if annotation_id is not None:
+        ctx.store.get("annotation", check_id(annotation_id, "annotation"), "Annotation")
     try:
         page, page_size = int(ctx.args.get("page", 0)), int(ctx.args.get("pageSize", 100))
     except ValueError:
@@ -434,4 +461,5 @@ ROUTES = [
     Route("POST", "/annotationtasks/<task_id>/removeFromTask", remove_items),
     Route("GET", "/scores/tasks/<task_id>", scores),
     Route("GET", "/scores/tasks/<task_id>/items/<item_id>", scores),
+    Route("GET", "/scores/tasks/<task_id>/annotations/<annotation_id>", scores),
 ]

@@ -47,7 +47,7 @@ def _check_operation(ctx, operation) -> None:
         raise BadRequest(f"spec.operation.type must be 'function', 'webhook' or 'pipeline', got {kind!r}")
 
 
-def _check_spec(ctx, trigger_type: str, spec) -> dict:
+def check_spec(ctx, trigger_type: str, spec) -> dict:
     if not isinstance(spec, dict):
         raise BadRequest("spec must be an object")
     _check_operation(ctx, spec.get("operation"))
@@ -93,7 +93,7 @@ def create(ctx):
     if trigger_type not in ("Event", "Cron"):
         raise BadRequest(f"trigger type must be 'Event' or 'Cron', got {trigger_type!r}")
     name = check_name("trigger", body.get("name"))
-    spec = _check_spec(ctx, trigger_type, body.get("spec"))
+    spec = check_spec(ctx, trigger_type, body.get("spec"))
     trigger_id = ctx.store.new_id()
     doc = {"id": trigger_id, "url": f"{ctx.api_url}/triggers/{trigger_id}", "name": name, "type": trigger_type,
            "active": body.get("active", True) is not False, "projectId": project["id"],
@@ -117,7 +117,7 @@ def update(ctx, trigger_id):
             if key in body:
                 doc[key] = body[key]
         check_name("trigger", doc["name"])
-        _check_spec(ctx, doc["type"], doc["spec"])
+        check_spec(ctx, doc["type"], doc["spec"])
         doc["active"] = doc.get("active", True) is not False
         doc["updatedBy"] = ctx.user
         return ctx.store.replace("trigger", doc)

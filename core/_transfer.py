@@ -113,13 +113,18 @@ def safe_join(root: str, remote_path: str) -> str:
     return target
 
 
-def normalize_remote_path(remote_path: str) -> str:
-    """A remote file path as the platform stores it: forward slashes, one leading ``/``, no ``..``."""
+def normalize_remote_path(remote_path: str, allow_root: bool = False) -> str:
+    """A remote path as the platform stores it: forward slashes, one leading ``/``, no ``.``/``..`` segments.
+
+    ``"/"`` itself (a folder, not a file) only with ``allow_root``.
+    """
     if not remote_path or "\x00" in remote_path or "\\" in remote_path:
         raise ValueError(f"invalid remote path {remote_path!r}")
     parts = [p for p in remote_path.split("/") if p]
-    if not parts or any(p in ("..", ".") for p in parts):
-        raise ValueError(f"invalid remote path {remote_path!r}")
+    if any(p in ("..", ".") for p in parts):
+        raise ValueError(f"invalid remote path {remote_path!r}: '.' and '..' are not allowed")
+    if not parts and not allow_root:
+        raise ValueError(f"invalid remote path {remote_path!r}: no file name")
     return "/" + "/".join(parts)
 
 
@@ -363,8 +368,9 @@ def _fill(transport, item_id: str, sink: _Sink, size: Optional[int], read_size: 
                 if offset and response.status_code != 206:  # the server ignored Range: start over
                     sink.restart()
                 read = response.raw.read
+                decode = bool(response.headers.get("Content-Encoding"))  # identity: skip urllib3's decode buffer
                 while True:
-                    chunk = read(read_size, decode_content=True)
+                    chunk = read(read_size, decode_content=decode)
                     if not chunk:
                         break
                     sink.write(chunk)
@@ -397,19 +403,18 @@ def _verify(item_id: str, sink: _Sink, size: Optional[int], md5_hex: Optional[st
 
 
 def download_file(transport, item_id: str, target: str, size: Optional[int] = None, md5_hex: Optional[str] = None,
-                  on_bytes: Optional[OnBytes] = None, compute_md5: bool = True,
-                  read_size: int = READ_SIZE) -> Optional[str]:
-    """Download into ``target + PART_SUFFIX`` (resuming what is there), verify, rename; return the md5.
+                  on_bytes: Optional[OnBytes] = None, read_size: int = READ_SIZE) -> Optional[str]:
+    """Download into ``target + PART_SUFFIX`` (resuming what is there), verify, rename; return the verified md5.
 
-    The md5 is computed when ``compute_md5`` or ``md5_hex`` is given (else ``None`` is returned). A part file
-    that fails verification is removed; one that merely stopped short is kept for the next attempt or run.
+    Without ``md5_hex`` nothing is hashed and ``None`` is returned. A part file that fails verification is
+    removed; one that merely stopped short is kept for the next attempt or run.
     """
     part = target + PART_SUFFIX
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     offset = os.path.getsize(part) if os.path.exists(part) else 0
     if size is not None and offset > size:
         offset = 0
-    hashing = compute_md5 or md5_hex is not None
+    hashing = md5_hex is not None
     threaded = hashing and (size is None or size - offset > THREADED_HASH_LIMIT)
     with open(part, "r+b" if offset else "wb") as handle:
         sink = _Sink(handle, offset, hashing, threaded, on_bytes)
@@ -436,7 +441,7 @@ def download_one(transport, item_json: dict, target_path: str, overwrite: bool =
     if os.path.exists(target_path) and not overwrite:
         return target_path
     download_file(transport, item_json["id"], target_path, remote_size(item_json), remote_hash(item_json),
-                  compute_md5=False, read_size=read_size)
+                  read_size=read_size)
     return target_path
 
 

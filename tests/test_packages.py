@@ -139,6 +139,11 @@ def test_checkout_and_local_helpers(client, project, src, unique, tmp_path):
     assert trigger["spec"]["operation"] == {"type": "function", "functionName": "echo"}
     assert trigger["spec"]["actions"] == ["Created"] and trigger["spec"]["filter"]["$and"][-1] == {"dir": "/x"}
     assert Packages.is_multithread([[{"name": "a"}]]) is True and Packages.is_multithread([{"name": "a"}]) is False
+    missing = []
+    Packages.check_cls_arguments(Packages, missing, "deploy", [])
+    assert missing == []  # every argument of Packages.deploy has a default
+    Packages.check_cls_arguments(Packages, missing, "build_requirements", [])
+    assert missing == ['missing input name: "filepath" in function definition: "build_requirements"']
     requirements = project.packages.build_requirements(os.path.join(src, "requirements.txt"))
     assert [r.to_json() for r in requirements] == [{"name": "numpy", "version": "1.20", "operator": ">="},
                                                    {"name": "numpy", "version": "2", "operator": "<"},

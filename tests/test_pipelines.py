@@ -101,7 +101,7 @@ def test_execute_requires_install_and_runs_dataset_nodes(project, dataset, uniqu
         pipeline.execute(execution_input={"item": item.id})
     installed = pipeline.install()
     assert installed.status == "Installed"
-    run = installed.execute(execution_input={"item": item.id}).wait(timeout=30)
+    run = project.pipelines.execute(pipeline=installed, execution_input={"item": item.id}).wait(timeout=30)
     assert run.status == "success"
     assert run.node_status(first.node_id) == "success" and run.node_status(second.node_id) == "success"
     copied = run.executions[second.node_id][0]["output"]

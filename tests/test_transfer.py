@@ -19,6 +19,17 @@ def test_safe_join_keeps_paths_inside_root(tmp_path):
             _transfer.safe_join(str(tmp_path), bad)
 
 
+def test_remote_paths_are_normalized_or_rejected():
+    from dataloop_core.sync.remote import normalize_root
+    assert _transfer.normalize_remote_path("a//b/c.png") == "/a/b/c.png"
+    assert normalize_root(None) == normalize_root("/") == "/" and normalize_root("x/y/") == "/x/y"
+    for bad in ("/a/../b", "a\\b", "a\x00b", "", "/"):
+        with pytest.raises(ValueError, match="invalid remote path"):
+            _transfer.normalize_remote_path(bad)
+    with pytest.raises(ValueError, match="invalid remote path"):
+        normalize_root("/x/./y")
+
+
 def test_upload_one_streams_file_and_reports_op(client, dataset, tmp_path):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(3 * (1 << 20) + 17))
@@ -162,8 +173,9 @@ def test_download_file_resumes_a_part_left_by_an_earlier_run(client, dataset, tm
     ranges, real_request = [], client.transport.request
     monkeypatch.setattr(client.transport, "request", lambda method, url, **kwargs: (
         ranges.append(kwargs["headers"]["Range"]), real_request(method, url, **kwargs))[1])
-    digest = _transfer.download_file(client.transport, item["id"], target, len(payload))
-    assert ranges == ["bytes=20000-"] and digest == hashlib.md5(payload).hexdigest()
+    md5 = hashlib.md5(payload).hexdigest()
+    assert _transfer.download_file(client.transport, item["id"], target, len(payload), md5) == md5
+    assert ranges == ["bytes=20000-"]
     assert open(target, "rb").read() == payload and os.listdir(tmp_path) == ["r.bin"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator, List, Optional, Union
 
 from .._repository import path
-from .._transfer import remote_hash, remote_size
+from .._transfer import normalize_remote_path, remote_hash, remote_size
 from ..filters import Filters
 from .journal import RemoteFile
 
@@ -13,13 +13,7 @@ PAGE_SIZE = 1000
 
 def normalize_root(remote_path: Optional[str]) -> str:
     """``None``/``""``/``"/"`` -> ``"/"``; ``"x/y/"`` -> ``"/x/y"``; ``ValueError`` for ``..``/backslashes."""
-    raw = remote_path or "/"
-    if "\\" in raw or "\x00" in raw:
-        raise ValueError(f"invalid remote path {remote_path!r}")
-    parts = [p for p in raw.split("/") if p]
-    if any(p in (".", "..") for p in parts):
-        raise ValueError(f"invalid remote path {remote_path!r}: '.' and '..' are not allowed")
-    return "/" + "/".join(parts)
+    return normalize_remote_path(remote_path or "/", allow_root=True)
 
 
 def remote_name(root: str, rel: str) -> str:

@@ -170,7 +170,7 @@ def _copy_part(buffer: _Buffer, separator: bytes, write: Callable) -> Tuple[int,
             with memoryview(buffer.data) as view:
                 write(view[:end])
                 if len(head) < HEAD_BYTES:
-                    head += bytes(view[:HEAD_BYTES - len(head)])
+                    head += bytes(view[:min(end, HEAD_BYTES - len(head))])
             size += end
         if found >= 0:
             del buffer.data[:found + len(separator)]

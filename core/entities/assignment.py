@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 from .workload import Workload, WorkloadUnit  # noqa: F401 - the official SDK exposes them here too
 
 
@@ -39,15 +39,8 @@ class Assignment(Entity):
         return f"{self._client.console_url}projects/{self.project_id}/assignments/{self.id}"
 
     # -- related entities and repositories ---------------------------------------------------------
-    @cached_property
-    def task(self):
-        task = self._context.get("task")
-        return task if task is not None else self._client.tasks.get(task_id=self.task_id)
-
-    @cached_property
-    def dataset(self):
-        dataset = self._context.get("dataset")
-        return dataset if dataset is not None else self._client.datasets.get(dataset_id=self.dataset_id)
+    task = Parent()
+    dataset = Parent()
 
     @cached_property
     def assignments(self):

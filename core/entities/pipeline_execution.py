@@ -5,7 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Dict, List, Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 
 
 class PipelineExecutionStatus(str, Enum):
@@ -41,13 +41,7 @@ class PipelineExecution(Entity):
     def in_progress(self) -> bool:
         return self.status not in TERMINAL_STATUSES
 
-    @property
-    def pipeline(self):
-        pipeline = self._context.get("pipeline")
-        if pipeline is None or pipeline.id != self.pipeline_id:
-            pipeline = self._client.pipelines.get(pipeline_id=self.pipeline_id)
-            self._context["pipeline"] = pipeline
-        return pipeline
+    pipeline = Parent()
 
     @cached_property
     def pipeline_executions(self):

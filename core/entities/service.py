@@ -5,7 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Optional
 
-from .base import Entity, Field
+from .base import Entity, Field, Parent
 
 
 class InstanceCatalog(str, Enum):
@@ -123,21 +123,8 @@ class Service(Entity):
     metadata = Field("metadata")
     updated_by = Field("updatedBy", readonly=True)
 
-    @property
-    def project(self):
-        project = self._context.get("project")
-        if project is None or project.id != self.project_id:
-            project = self._client.projects.get(project_id=self.project_id)
-            self._context["project"] = project
-        return project
-
-    @property
-    def package(self):
-        package = self._context.get("package")
-        if package is None or package.id != self.package_id:
-            package = self._client.packages.get(package_id=self.package_id)
-            self._context["package"] = package
-        return package
+    project = Parent()
+    package = Parent()
 
     @property
     def platform_url(self) -> str:

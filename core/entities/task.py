@@ -102,10 +102,7 @@ class Task(Entity):
     # -- related entities and repositories ---------------------------------------------------------
     project = Parent()
 
-    @cached_property
-    def dataset(self):
-        dataset = self._context.get("dataset")
-        return dataset if dataset is not None else self._client.datasets.get(dataset_id=self.dataset_id)
+    dataset = Parent()
 
     @cached_property
     def tasks(self):

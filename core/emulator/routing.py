@@ -78,6 +78,20 @@ class Context:
             raise BadRequest(f"request body must be a JSON object, got {type(body).__name__}")
         return body
 
+    def apply_update(self, doc: dict, body: dict, editable) -> dict:
+        """A full-document update (wire §1.9): copy the editable keys of ``body`` into ``doc``; ``metadata.system``
+        changes only with ``?system=true``."""
+        system = (doc.get("metadata") or {}).get("system", {})
+        for key in editable:
+            if key in body:
+                doc[key] = body[key]
+        if not isinstance(doc.get("metadata"), dict):
+            raise BadRequest("metadata must be an object")
+        if not self.flag("system"):
+            doc["metadata"]["system"] = system
+        doc["updatedBy"] = self.user
+        return doc
+
     def flag(self, name: str) -> bool:
         """A boolean query flag such as ``?system=true``."""
         return self.request.args.get(name, "false").lower() in ("true", "1", "")

@@ -101,19 +101,11 @@ def update(ctx, dataset_id):
     body = ctx.json_object()
     with ctx.store.transaction():
         doc = get_dataset(ctx, dataset_id)
-        system = (doc.get("metadata") or {}).get("system", {})
-        for key in EDITABLE:
-            if key in body:
-                doc[key] = body[key]
-        if not isinstance(doc.get("metadata"), dict):
-            raise BadRequest("metadata must be an object")
-        if not ctx.flag("system"):
-            doc["metadata"]["system"] = system
+        ctx.apply_update(doc, body, EDITABLE)
         check_name(ctx, doc["name"], doc["projects"][0], dataset_id)
         for recipe_id in doc["metadata"].get("system", {}).get("recipes", []):
             if not is_object_id(recipe_id) or ctx.store.find("recipe", recipe_id) is None:
                 raise BadRequest(f"unknown recipe id in metadata.system.recipes: {recipe_id!r}")
-        doc["updatedBy"] = ctx.user
         ctx.store.replace("dataset", doc)
     ctx.emulator.events.emit("Dataset", "Updated", doc)
     return present(ctx, doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import colorsys
 import re
 
+from ..dql import envelope
 from ..errors import BadRequest, NotFound
 from ..ids import is_object_id
 from ..routing import Route
@@ -106,10 +107,7 @@ def paged(ctx, docs: list) -> dict:
         raise BadRequest("pageOffset and pageSize must be integers") from None
     if page < 0 or size < 0:
         raise BadRequest("pageOffset and pageSize must be >= 0")
-    chunk = docs[page * size:(page + 1) * size] if size else []
-    pages = -(-len(docs) // size) if size else 0
-    return {"items": chunk, "totalItemsCount": len(docs), "totalPagesCount": pages,
-            "hasNextPage": bool(size) and (page + 1) * size < len(docs)}
+    return envelope(docs[page * size:(page + 1) * size] if size else [], len(docs), page, size)
 
 
 def get_one(ctx, ontology_id):
@@ -120,14 +118,7 @@ def update(ctx, ontology_id):
     body = ctx.json_object()
     with ctx.store.transaction():
         doc = get_ontology(ctx, ontology_id)
-        system = (doc.get("metadata") or {}).get("system", {})
-        for key in EDITABLE:
-            if key in body:
-                doc[key] = body[key]
-        if not isinstance(doc.get("metadata"), dict):
-            raise BadRequest("metadata must be an object")
-        if not ctx.flag("system"):
-            doc["metadata"]["system"] = system
+        ctx.apply_update(doc, body, EDITABLE)
         normalize_roots(doc["roots"])
         return ctx.store.replace("ontology", doc)
 

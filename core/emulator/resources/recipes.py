@@ -74,17 +74,9 @@ def update(ctx, recipe_id):
     body = ctx.json_object()
     with ctx.store.transaction():
         doc = get_recipe(ctx, recipe_id)
-        system = (doc.get("metadata") or {}).get("system", {})
-        for key in EDITABLE:
-            if key in body:
-                doc[key] = body[key]
-        if not isinstance(doc.get("metadata"), dict):
-            raise BadRequest("metadata must be an object")
-        if not ctx.flag("system"):
-            doc["metadata"]["system"] = system
+        ctx.apply_update(doc, body, EDITABLE)
         for ontology_id in _id_list(doc, "ontologyIds"):
             get_ontology(ctx, ontology_id)
-        doc["updatedBy"] = ctx.user
         return ctx.store.replace("recipe", doc)
 
 

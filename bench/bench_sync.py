@@ -6,11 +6,13 @@ Measures (a) our ``push`` of N x 100 KB files, (b) the official SDK's ``dataset.
 (dtlpy 1.126.5 in ``.venv-dtlpy``, created if missing), (c) a raw ceiling: a bare concurrent multipart POST loop
 with the same worker count and no bookkeeping; then the no-op re-sync of many files vs their full push, the bytes
 re-sent when resuming a push killed (SIGKILL) half way, peak RSS of push and pull of one big file, and pull
-throughput of that file vs ``curl`` to /dev/null. The emulator runs in its own process; data is deterministic.
+throughput of that file vs ``curl`` to /dev/null, next to this machine's single-core md5 rate (a verified pull
+cannot beat it). The emulator runs in its own process; data is deterministic.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -202,11 +204,21 @@ def big_file(url, token, client, project, work, megabytes, workers) -> dict:
               "curl_devnull_mb_s": round(curl["devnull"], 1), "curl_disk_mb_s": round(curl["disk"], 1),
               "pull_disk_vs_curl_devnull_pct": round(100 * size_mb / pull_disk["seconds"] / curl["devnull"], 1),
               "pull_disk_vs_curl_disk_pct": round(100 * size_mb / pull_disk["seconds"] / curl["disk"], 1)}
+    result["md5_mb_s"] = round(md5_rate(), 1)
     if "tmpfs" in pulls:
         pull_tmpfs = pulls["tmpfs"][0]
         result["pull_tmpfs_mb_s"] = round(size_mb / pull_tmpfs["seconds"], 1)
         result["pull_tmpfs_vs_curl_devnull_pct"] = round(100 * size_mb / pull_tmpfs["seconds"] / curl["devnull"], 1)
     return result
+
+
+def md5_rate(megabytes: int = 256) -> float:
+    """MB/s of one md5 over 4 MiB blocks on one core: the ceiling of a pull that verifies what it receives."""
+    block, digest = bytes(range(256)) * (4 << 12), hashlib.md5()
+    started = time.monotonic()
+    for _ in range(megabytes // 4):
+        digest.update(block)
+    return megabytes * 1.048576 / (time.monotonic() - started)
 
 
 def main(argv=None) -> int:

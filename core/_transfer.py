@@ -25,7 +25,7 @@ import queue
 import re
 import threading
 import uuid
-from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional, Tuple, Union
+from typing import BinaryIO, Callable, Iterator, Optional, Tuple, Union
 
 import requests
 import urllib3
@@ -52,12 +52,6 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 class CorruptTransfer(SDKError):
     """Sizes or hashes disagree after a transfer, or a download stopped short (transient: worth a retry)."""
-
-
-class Uploaded(NamedTuple):
-    item: dict
-    op: str                # x-item-op: created | overwrite | skip
-    md5: Optional[str]     # of the bytes sent, with ``with_md5``
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -116,9 +110,10 @@ def safe_join(root: str, remote_path: str) -> str:
 def normalize_remote_path(remote_path: str, allow_root: bool = False) -> str:
     """A remote path as the platform stores it: forward slashes, one leading ``/``, no ``.``/``..`` segments.
 
-    ``"/"`` itself (a folder, not a file) only with ``allow_root``.
+    ``"/"`` itself (a folder, not a file) only with ``allow_root``. Names the platform refuses (backslashes)
+    are left to its 400.
     """
-    if not remote_path or "\x00" in remote_path or "\\" in remote_path:
+    if not remote_path or "\x00" in remote_path:
         raise ValueError(f"invalid remote path {remote_path!r}")
     parts = [p for p in remote_path.split("/") if p]
     if any(p in ("..", ".") for p in parts):
@@ -249,12 +244,14 @@ class _MultipartBody:
 
 def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mode: str = "skip",
                item_metadata: Optional[dict] = None, item_description: Optional[str] = None, timeout=None,
-               with_md5: bool = False, on_bytes: Optional[OnBytes] = None) -> Uploaded:
-    """Upload one file as one streamed multipart POST and verify what the server stored.
+               with_md5: bool = False, on_bytes: Optional[OnBytes] = None) -> Tuple[dict, str]:
+    """Upload one file as one streamed multipart POST, verify what the server stored; return ``(item, op)``.
 
-    The item's ``metadata.system.size`` (and our md5, when sent) must match what was sent; otherwise the item is
-    deleted and :class:`CorruptTransfer` raised — except when ``mode=skip`` kept an older item of another size:
-    then that item is replaced once (as the SDK does).
+    ``op`` is the server's ``x-item-op`` (created, overwrite, skip). The item's ``metadata.system.size`` must
+    equal the bytes sent and, with ``with_md5``, its ``metadata.user.sync.md5`` the md5 of those bytes (so
+    ``remote_hash(item)`` is the content's hash); otherwise the item is deleted and :class:`CorruptTransfer`
+    raised — except when ``mode=skip`` kept an older item of another size: that one is replaced once (as the
+    SDK does).
     """
     if mode not in UPLOAD_MODES:
         raise ValueError(f"mode must be one of {UPLOAD_MODES}, got {mode!r}")
@@ -275,8 +272,8 @@ def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mod
         item = response.json()
         op = response.headers.get("x-item-op", "na")
         stored_size, stored_hash = remote_size(item), remote_hash(item)
-        if stored_size == body.sent and (op == "skip" or body.md5 is None or stored_hash in (None, body.md5)):
-            return Uploaded(item, op, body.md5)
+        if stored_size == body.sent and (op == "skip" or stored_hash == body.md5 or not with_md5):
+            return item, op
         transport.request("DELETE", path("/items/{}", item["id"]))
         if op != "skip" or attempt == 2:
             raise CorruptTransfer("3001", f"upload of {remote_path} is corrupt: sent {body.sent} bytes (md5 "

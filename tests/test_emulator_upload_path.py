@@ -103,7 +103,7 @@ def test_cached_token_still_expires(emulator, monkeypatch):
 def test_stream_serves_large_files_whole_and_by_range(emulator, client, dataset):
     from dataloop_core import _transfer
     payload = os.urandom(3 * (1 << 20) + 11)
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/big/stream.bin").item
+    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/big/stream.bin")
     url = f"{emulator.url}/api/v1/items/{item['id']}/stream"
     headers = {"authorization": f"Bearer {client.transport.token}"}
     assert requests.get(url, headers=headers).content == payload

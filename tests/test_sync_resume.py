@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from dataloop_core.sync import pull
 from dataloop_core._transfer import PART_SUFFIX

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from dataloop_core import _transfer
-from dataloop_core.exceptions import APIConnectionError, BadRequest, SDKError
+from dataloop_core.exceptions import APIConnectionError, BadRequest, NotFound, SDKError
 
 
 def test_safe_join_keeps_paths_inside_root(tmp_path):
@@ -23,7 +23,7 @@ def test_remote_paths_are_normalized_or_rejected():
     from dataloop_core.sync.remote import normalize_root
     assert _transfer.normalize_remote_path("a//b/c.png") == "/a/b/c.png"
     assert normalize_root(None) == normalize_root("/") == "/" and normalize_root("x/y/") == "/x/y"
-    for bad in ("/a/../b", "a\\b", "a\x00b", "", "/"):
+    for bad in ("/a/../b", "a\x00b", "", "/"):
         with pytest.raises(ValueError, match="invalid remote path"):
             _transfer.normalize_remote_path(bad)
     with pytest.raises(ValueError, match="invalid remote path"):
@@ -33,18 +33,18 @@ def test_remote_paths_are_normalized_or_rejected():
 def test_upload_one_streams_file_and_reports_op(client, dataset, tmp_path):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(3 * (1 << 20) + 17))
-    item, op, md5 = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
-    assert op == "created" and item["metadata"]["system"]["size"] == source.stat().st_size and md5 is None
-    again, op, _ = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
+    item, op = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
+    assert op == "created" and item["metadata"]["system"]["size"] == source.stat().st_size
+    assert _transfer.remote_hash(item) is None
+    again, op = _transfer.upload_one(client.transport, dataset.id, str(source), "/deep/er/big.bin")
     assert (op, again["id"]) == ("skip", item["id"])
-    replaced, op, _ = _transfer.upload_one(client.transport, dataset.id, b"new", "/deep/er/big.bin",
-                                           mode="overwrite")
+    replaced, op = _transfer.upload_one(client.transport, dataset.id, b"new", "/deep/er/big.bin", mode="overwrite")
     assert (op, replaced["id"], replaced["metadata"]["system"]["size"]) == ("overwrite", item["id"], 3)
 
 
 def test_upload_one_skip_with_different_size_replaces_item(client, dataset):
-    first = _transfer.upload_one(client.transport, dataset.id, b"one", "/s.txt").item
-    second, op, _ = _transfer.upload_one(client.transport, dataset.id, b"longer content", "/s.txt")
+    first, _ = _transfer.upload_one(client.transport, dataset.id, b"one", "/s.txt")
+    second, op = _transfer.upload_one(client.transport, dataset.id, b"longer content", "/s.txt")
     assert op == "created" and second["id"] != first["id"]
     assert second["metadata"]["system"]["size"] == len(b"longer content")
 
@@ -69,7 +69,7 @@ def test_upload_of_unknown_length_stream_uses_chunked_encoding(client, dataset):
         def read(self, n=-1):
             return self.data.read(n)
 
-    item, op, _ = _transfer.upload_one(client.transport, dataset.id, Pipe(), "/pipe.bin")
+    item, op = _transfer.upload_one(client.transport, dataset.id, Pipe(), "/pipe.bin")
     assert op == "created" and item["metadata"]["system"]["size"] == 300000
 
 
@@ -98,7 +98,7 @@ def test_raw_chunked_multipart_request(emulator, client, dataset):
 
 def test_download_one_verifies_and_renames_atomically(client, dataset, tmp_path):
     payload = os.urandom(2 * (1 << 20) + 5)
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/d/file.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/d/file.bin")[0]
     target = tmp_path / "out" / "file.bin"
     assert _transfer.download_one(client.transport, item, str(target), read_size=65536) == str(target)
     assert target.read_bytes() == payload and os.listdir(tmp_path / "out") == ["file.bin"]
@@ -111,7 +111,7 @@ def test_download_one_verifies_and_renames_atomically(client, dataset, tmp_path)
 
 def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path, monkeypatch):
     payload = b"0123456789" * 1000
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/resume.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/resume.bin")[0]
     ranges, real_request = [], client.transport.request
 
     def flaky(method, url, **kwargs):
@@ -130,7 +130,7 @@ def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path,
 
 
 def test_download_detects_corruption_and_leaves_no_partial_file(client, dataset, tmp_path):
-    item = _transfer.upload_one(client.transport, dataset.id, b"abc", "/c.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, b"abc", "/c.bin")[0]
     item["metadata"]["system"]["size"] = 2  # server metadata disagrees with the bytes
     target = tmp_path / "c.bin"
     with pytest.raises(SDKError, match="corrupted"):
@@ -155,18 +155,19 @@ def test_upload_with_md5_sends_hash_last_and_keeps_metadata(client, dataset, tmp
     source = tmp_path / "h.bin"
     source.write_bytes(payload)
     seen = []
-    item, op, md5 = _transfer.upload_one(client.transport, dataset.id, str(source), "/h.bin",
-                                         item_metadata={"user": {"tag": "x"}}, with_md5=True, on_bytes=seen.append)
-    assert md5 == hashlib.md5(payload).hexdigest() and sum(seen) == len(payload)
+    item, op = _transfer.upload_one(client.transport, dataset.id, str(source), "/h.bin",
+                                    item_metadata={"user": {"tag": "x"}}, with_md5=True, on_bytes=seen.append)
+    md5 = hashlib.md5(payload).hexdigest()
+    assert op == "created" and sum(seen) == len(payload)
     assert item["metadata"]["user"] == {"tag": "x", "sync": {"md5": md5}}
     assert _transfer.remote_hash(item) == md5 and _transfer.remote_size(item) == len(payload)
-    small = _transfer.upload_one(client.transport, dataset.id, b"tiny", "/t.bin", with_md5=True)
-    assert small.item["metadata"]["user"]["sync"]["md5"] == hashlib.md5(b"tiny").hexdigest() == small.md5
+    small, _ = _transfer.upload_one(client.transport, dataset.id, b"tiny", "/t.bin", with_md5=True)
+    assert _transfer.remote_hash(small) == hashlib.md5(b"tiny").hexdigest()
 
 
 def test_download_file_resumes_a_part_left_by_an_earlier_run(client, dataset, tmp_path, monkeypatch):
     payload = os.urandom(50_000)
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/r.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/r.bin")[0]
     target = str(tmp_path / "r.bin")
     with open(target + _transfer.PART_SUFFIX, "wb") as handle:
         handle.write(payload[:20_000])
@@ -181,7 +182,7 @@ def test_download_file_resumes_a_part_left_by_an_earlier_run(client, dataset, tm
 
 def test_download_starts_over_when_the_server_ignores_range(client, dataset, tmp_path, monkeypatch):
     payload = os.urandom(30_000)
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/ir.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/ir.bin")[0]
     target = str(tmp_path / "ir.bin")
     with open(target + _transfer.PART_SUFFIX, "wb") as handle:
         handle.write(b"stale bytes")
@@ -198,7 +199,7 @@ def test_download_starts_over_when_the_server_ignores_range(client, dataset, tmp
 
 def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, dataset, tmp_path, monkeypatch):
     payload = os.urandom(10_000)
-    item = _transfer.upload_one(client.transport, dataset.id, payload, "/short.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, payload, "/short.bin")[0]
     target = str(tmp_path / "short.bin")
     real_request, ranges = client.transport.request, []
 
@@ -220,7 +221,7 @@ def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, datas
 
 
 def test_download_of_an_item_shorter_than_expected_fails_cleanly(client, dataset, tmp_path):
-    item = _transfer.upload_one(client.transport, dataset.id, b"x" * 100, "/shorter.bin").item
+    item = _transfer.upload_one(client.transport, dataset.id, b"x" * 100, "/shorter.bin")[0]
     target = str(tmp_path / "shorter.bin")
     with pytest.raises(SDKError, match="no bytes past 100 of 200"):
         _transfer.download_file(client.transport, item["id"], target, 200)
@@ -228,7 +229,7 @@ def test_download_of_an_item_shorter_than_expected_fails_cleanly(client, dataset
 
 
 def test_download_bytes_verifies_and_names_the_buffer(client, dataset):
-    item = _transfer.upload_one(client.transport, dataset.id, b"in memory", "/m.txt", with_md5=True).item
+    item = _transfer.upload_one(client.transport, dataset.id, b"in memory", "/m.txt", with_md5=True)[0]
     buffer = _transfer.download_bytes(client.transport, item)
     assert (buffer.read(), buffer.name) == (b"in memory", "m.txt")
     item["metadata"]["user"]["sync"]["md5"] = "0" * 32
@@ -241,3 +242,22 @@ def test_is_transient_classifies_failures():
     assert _transfer.is_transient(_transfer.CorruptTransfer("3001", "short"))
     assert _transfer.is_transient(exception_for("503", "busy"))
     assert not _transfer.is_transient(NotFound("404", "gone")) and not _transfer.is_transient(OSError("disk"))
+
+
+def test_upload_whose_stored_hash_disagrees_is_deleted(client, dataset, monkeypatch):
+    real_request, posted = client.transport.request, []
+
+    def forgetful(method, url, **kwargs):  # a server that drops the md5 it was sent
+        response = real_request(method, url, **kwargs)
+        if method == "POST":
+            item = response.json()
+            item["metadata"].pop("user", None)
+            posted.append(item["id"])
+            response.json = lambda: item
+        return response
+    monkeypatch.setattr(client.transport, "request", forgetful)
+    with pytest.raises(_transfer.CorruptTransfer, match="corrupt"):
+        _transfer.upload_one(client.transport, dataset.id, b"payload", "/forgot.bin", with_md5=True)
+    monkeypatch.undo()
+    with pytest.raises(NotFound, match="Item"):
+        client.transport.request("GET", f"/items/{posted[0]}")

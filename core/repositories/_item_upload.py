@@ -156,16 +156,17 @@ def _json_metadata(annotations_path: Optional[str]) -> Optional[dict]:
 def _upload_job(items, job: UploadJob, mode: str) -> Item:
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            uploaded = _transfer.upload_one(items._transport, items.dataset_id, job.source, job.remote_path,
-                                            mode=mode, item_metadata=job.metadata, item_description=job.description)
+            item_json, op = _transfer.upload_one(items._transport, items.dataset_id, job.source, job.remote_path,
+                                                 mode=mode, item_metadata=job.metadata,
+                                                 item_description=job.description)
             break
         except PlatformException as exc:
             if not _transfer.is_transient(exc) or attempt == ATTEMPTS:
                 raise
             logger.info("upload of %s failed (%s), attempt %d", job.remote_path, exc.status_code, attempt)
             time.sleep(0.3 * 2 ** (attempt - 1))
-    item = items._build(uploaded.item)
-    if job.annotations_path and uploaded.op in ("created", "overwrite"):
+    item = items._build(item_json)
+    if job.annotations_path and op in ("created", "overwrite"):
         with open(job.annotations_path, encoding="utf-8") as handle:
             annotations = json.load(handle).get("annotations") or []
         if annotations:

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Optional, Union
 
-from .._transfer import download_file, hash_file, safe_join, upload_one
+from .._transfer import download_file, hash_file, remote_hash, safe_join, upload_one
 from ..filters import Filters
 from .engine import Engine, Outcome
 from .journal import Entry, Journal, Task, journal_key, journal_path
@@ -88,10 +88,10 @@ def _push_one(run: "_Run", local_dir: str, task: Task, add_bytes: Callable[[int]
             return Outcome(task, "identical", Entry(task.rel, info.st_size, info.st_mtime_ns, digest, task.item_id))
     if run.dry_run:
         return Outcome(task, "planned")
-    uploaded = upload_one(run.transport, run.dataset_id, file_path, remote_name(run.root, task.rel),
-                          mode="overwrite", with_md5=True, on_bytes=add_bytes)
-    return Outcome(task, "transferred", Entry(task.rel, info.st_size, info.st_mtime_ns, uploaded.md5,
-                                              uploaded.item["id"]))
+    item, _ = upload_one(run.transport, run.dataset_id, file_path, remote_name(run.root, task.rel),
+                         mode="overwrite", with_md5=True, on_bytes=add_bytes)
+    return Outcome(task, "transferred", Entry(task.rel, info.st_size, info.st_mtime_ns, remote_hash(item),
+                                              item["id"]))
 
 
 def _pull_one(run: "_Run", local_dir: str, task: Task, add_bytes: Callable[[int], None]) -> Outcome:

@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 from ..errors import BadRequest
 from ..store import deep_merge
 from . import _item_docs as docs
-from ._multipart import FilePart, boundary_of, read_form
+from ._multipart import HEAD_BYTES, FilePart, boundary_of, read_form
 
 LINK_SNIFF_LIMIT = 64 * 1024
 MAX_FIELD_BYTES = 10 * 1024 * 1024
@@ -69,7 +69,7 @@ def make_dir(ctx, dataset: dict, raw_path):
 
 
 def _store_file(ctx, dataset: dict, filename: str, part: FilePart, mode: str, fields: dict) -> Tuple[dict, str]:
-    system = _describe(part, filename)
+    system = _describe(part.path, filename, part.content_type, part.size, part.head)
     user_meta = _parse_metadata(fields.get("metadata"))
     description = fields.get("description")
     with ctx.store.transaction():
@@ -112,17 +112,25 @@ def _parse_metadata(raw) -> dict:
     return value
 
 
-def _describe(part: FilePart, filename: str) -> dict:
-    """System metadata of an uploaded binary: exact size, mimetype, image size, link info."""
-    part_type = part.content_type
-    mimetype = mimetypes.guess_type(filename)[0] or _sniff(part.head) or (
+def _describe(temp_path: str, filename: str, part_type: Optional[str], size: Optional[int] = None,
+              head: Optional[bytes] = None) -> dict:
+    """System metadata of a stored binary: exact size, mimetype, image size, link info.
+
+    ``size`` and ``head`` (its first bytes) are read from the file unless the caller already knows them.
+    """
+    if size is None:
+        size = os.path.getsize(temp_path)
+    if head is None:
+        with open(temp_path, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    mimetype = mimetypes.guess_type(filename)[0] or _sniff(head) or (
         part_type if part_type and part_type != "application/octet-stream" else None) or "application/octet-stream"
-    system = {"originalname": posixpath.basename(filename), "size": part.size, "encoding": "7bit",
+    system = {"originalname": posixpath.basename(filename), "size": size, "encoding": "7bit",
               "mimetype": mimetype, "refs": []}
     if mimetype.startswith("image/"):
-        system.update(_image_size(part.path))
-    elif mimetype == "application/json" and part.size <= LINK_SNIFF_LIMIT:
-        link = _link_info(part.path)
+        system.update(_image_size(temp_path))
+    elif mimetype == "application/json" and size <= LINK_SNIFF_LIMIT:
+        link = _link_info(temp_path)
         if link is not None:
             system["shebang"] = {"dltype": "link", "linkInfo": link}
             if link.get("mimetype"):

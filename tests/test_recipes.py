@@ -125,3 +125,13 @@ def test_instruction_file_must_be_an_existing_pdf(project, tmp_path):
     with pytest.raises(ValueError, match="not found"):
         project.recipes.create(annotation_instruction_file=str(tmp_path / "missing.pdf"))
     assert len(list(project.recipes.list().all())) == before
+
+
+def test_open_in_web(project, dataset, monkeypatch):
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url, **_: opened.append(url))
+    recipe = dataset.recipes.list()[0]
+    project.recipes.open_in_web(recipe=recipe)
+    project.recipes.open_in_web(recipe_id=recipe.id)
+    assert opened[0] == opened[1] and opened[0].endswith(f"/{recipe.id}")
+    assert opened[0].startswith(project.recipes.platform_url)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from werkzeug.wrappers import Request
@@ -50,11 +51,11 @@ class Context:
         """The caller's email (from the token)."""
         return self.claims.get("email", "")
 
-    @property
+    @cached_property
     def gate_url(self) -> str:
         return self.request.host_url.rstrip("/")
 
-    @property
+    @cached_property
     def api_url(self) -> str:
         return self.gate_url + API_PREFIX
 

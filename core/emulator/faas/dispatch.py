@@ -49,11 +49,13 @@ class TriggerDispatcher:
     def matching(self, resource: str, action: str, doc: dict, project_id: Optional[str] = None) -> List[dict]:
         """Active event triggers of the document's project that fire for ``resource``/``action``."""
         from .. import dql
+        where = ("json_extract(doc, '$.type') = 'Event' AND json_extract(doc, '$.active') = 1 "
+                 "AND json_extract(doc, '$.spec.resource') = ?")
+        if not self.store.count("trigger", where=where, params=(resource,)):  # the common case: nothing to do
+            return []
         project_id = project_id or self.project_of(resource, doc)
         if not project_id:
             return []
-        where = ("json_extract(doc, '$.type') = 'Event' AND json_extract(doc, '$.active') = 1 "
-                 "AND json_extract(doc, '$.spec.resource') = ?")
         found = []
         for trigger in self.store.list("trigger", scope=project_id, where=where, params=(resource,)):
             spec = trigger.get("spec") or {}

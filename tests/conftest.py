@@ -38,6 +38,22 @@ def faults(emulator, client):
     emulator.emulator.faults.clear()
 
 
+@pytest.fixture(scope="module")
+def faas_project(client):
+    """A project per test module for FaaS tests (packages, services, executions, triggers)."""
+    return client.projects.create(f"faas-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def package(faas_project, tmp_path_factory):
+    """The test runner package of tests/faas_runner.py, pushed to the module's FaaS project."""
+    from faas_runner import CODE, MODULES
+    src = tmp_path_factory.mktemp("runner")
+    (src / "main.py").write_text(CODE)
+    return faas_project.packages.push(src_path=str(src), package_name=f"runner-{uuid.uuid4().hex[:6]}",
+                                      modules=MODULES)
+
+
 @pytest.fixture
 def project(client, unique):
     """A fresh project per test."""

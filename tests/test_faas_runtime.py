@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 import uuid
 
 import pytest
@@ -10,58 +9,6 @@ import pytest
 from dataloop_core.emulator.faas.cron import CronError, CronSchedule
 from dataloop_core.entities.execution import Execution
 
-CODE = textwrap.dedent('''
-    import logging, os, time
-
-    class ServiceRunner:
-        def __init__(self, greeting="hello"):
-            self.greeting = greeting
-
-        def run(self, item, progress):
-            print(f"{self.greeting} {item.name}")
-            logging.getLogger("user").warning("processing %s", item.id)
-            progress.update(progress=50, message="half way")
-            return item
-
-        def echo(self, config):
-            return {"echo": config, "greeting": self.greeting}
-
-        def fail(self):
-            raise ValueError("boom from user code")
-
-        def block(self, flag):
-            deadline = time.time() + 60
-            while not os.path.exists(flag) and time.time() < deadline:
-                time.sleep(0.05)
-            return "released"
-
-        def crash(self):
-            os._exit(7)
-
-        def hog(self):
-            return len(bytearray(8 * 1024 ** 3))
-''')
-MODULES = [{"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
-            "initInputs": [{"name": "greeting", "type": "String"}],
-            "functions": [{"name": "run", "input": [{"name": "item", "type": "Item"}],
-                           "output": [{"name": "item", "type": "Item"}]},
-                          {"name": "echo", "input": [{"name": "config", "type": "Json"}]},
-                          {"name": "fail", "input": []},
-                          {"name": "block", "input": [{"name": "flag", "type": "String"}]},
-                          {"name": "crash", "input": []}, {"name": "hog", "input": []}]}]
-
-
-@pytest.fixture(scope="module")
-def faas_project(client):
-    return client.projects.create(f"faas-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture(scope="module")
-def package(faas_project, tmp_path_factory):
-    src = tmp_path_factory.mktemp("runner")
-    (src / "main.py").write_text(CODE)
-    return faas_project.packages.push(src_path=str(src), package_name=f"runner-{uuid.uuid4().hex[:6]}",
-                                      modules=MODULES)
 
 
 def deploy(package, **kwargs):

@@ -11,20 +11,6 @@ from dataloop_core import DataloopClient, Filters, FiltersResource
 from dataloop_core.entities.service import KubernetesRabbitmqAutoscaler, KubernetesRuntime, Service
 from dataloop_core.entities.service_log import ServiceLog
 from dataloop_core.exceptions import BadRequest, NotFound
-from test_faas_runtime import CODE, MODULES
-
-
-@pytest.fixture(scope="module")
-def faas_project(client):
-    return client.projects.create(f"services-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture(scope="module")
-def package(faas_project, tmp_path_factory):
-    src = tmp_path_factory.mktemp("runner")
-    (src / "main.py").write_text(CODE)
-    return faas_project.packages.push(src_path=str(src), package_name=f"runner-{uuid.uuid4().hex[:6]}",
-                                      modules=MODULES)
 
 
 @pytest.fixture

@@ -1,17 +1,12 @@
 """Commands (wire §3.20, §6): get, list, abort, and wait for background operations."""
 from __future__ import annotations
 
-import logging
-import time
 from typing import Callable, List, Optional
 
+from .._polling import poll
 from .._repository import Repository, path
 from ..entities.command import Command, CommandsStatus
 from ..exceptions import FailedDependency
-
-logger = logging.getLogger("dataloop_core.commands")
-FIRST_DELAY = 0.1
-MAX_DELAY = 30.0
 
 
 class Commands(Repository):
@@ -44,27 +39,10 @@ class Commands(Repository):
         never beyond the remaining ``timeout`` (0 or None: no limit). Raises ``TimeoutError`` on timeout and
         ``FailedDependency`` when the command ends in any status but ``success``.
         """
-        deadline = time.monotonic() + timeout if timeout else None
-        attempt = 0
-        while True:
-            command = self.get(command_id=command_id, url=url)
-            logger.debug("command %s: %s %s%%", command.id, command.status, command.progress)
-            if not command.in_progress():
-                return self.check_success(command)
-            delay = step if step is not None else min(FIRST_DELAY * backoff_factor * 2 ** attempt, MAX_DELAY)
-            attempt += 1
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"command {command.id} did not finish within {timeout} s "
-                                       f"(status {command.status}, progress {command.progress}%)")
-                delay = min(delay, remaining)
-            if iteration_callback is not None:
-                try:
-                    iteration_callback()
-                except Exception as exc:  # a caller's progress hook must not break the wait
-                    logger.warning("iteration_callback failed: %s", exc)
-            time.sleep(delay)
+        command = poll(lambda: self.get(command_id=command_id, url=url), Command.in_progress,
+                       lambda c: f"command {c.id} (status {c.status}, progress {c.progress}%)",
+                       timeout=timeout, backoff_factor=backoff_factor, step=step, on_iteration=iteration_callback)
+        return self.check_success(command)
 
     @staticmethod
     def check_success(command: Command) -> Command:

@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Optional
 
+from .._polling import poll
 from .._repository import Repository, path, prune
 from ..entities.command import Command
 from ..entities.execution import Execution
 from ..entities.function_io import FunctionIO
 from ..filters import Filters, FiltersMethod, FiltersResource
 from ..paging import PagedEntities
-
-FIRST_DELAY = 0.1
-MAX_DELAY = 30.0
 
 
 def inputs_json(execution_input) -> dict:
@@ -130,21 +127,9 @@ class Executions(Repository):
         if execution is None and execution_id is None:
             raise ValueError("pass execution_id or execution")
         execution_id = execution_id or execution.id
-        deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
-        attempt = 0
-        while True:
-            current = self.get(execution_id=execution_id)
-            if not current.in_progress():
-                return current
-            delay = min(FIRST_DELAY * backoff_factor * 2 ** attempt, MAX_DELAY)
-            attempt += 1
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"execution {execution_id} did not finish within {timeout} s "
-                                       f"(status {current.latest_status.get('status')!r})")
-                delay = min(delay, remaining)
-            time.sleep(delay)
+        return poll(lambda: self.get(execution_id=execution_id), Execution.in_progress,
+                    lambda e: f"execution {e.id} (status {e.latest_status.get('status')!r})",
+                    timeout=timeout, backoff_factor=backoff_factor)
 
     def logs(self, execution_id: str, follow: bool = True, until_completed: bool = True, view: bool = True):
         """The execution's log lines: printed (``view``) or returned as a ``ServiceLog``."""

@@ -2,30 +2,19 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Optional
 
+from .._polling import poll
 from .._repository import Repository, path
-from ..entities.function_io import FunctionIO
+from .executions import inputs_json
 from ..entities.pipeline_execution import PipelineExecution
 from ..filters import Filters, FiltersResource
 from ..paging import PagedEntities
 
-FIRST_POLL = 0.25
-MAX_POLL = 30.0
-
 
 def execution_input_json(execution_input) -> Optional[dict]:
-    """``{name: value}`` from a dict, a FunctionIO or a list of FunctionIO."""
-    if execution_input is None or isinstance(execution_input, dict):
-        return execution_input
-    inputs = execution_input if isinstance(execution_input, list) else [execution_input]
-    if not all(isinstance(i, FunctionIO) for i in inputs):
-        raise ValueError("execution_input must be a dict, a FunctionIO or a list of FunctionIO")
-    merged = {}
-    for single in inputs:
-        merged.update(single.to_json(resource="execution"))
-    return merged
+    """``{name: value}`` from a dict, a FunctionIO or a list of FunctionIO (``None`` stays ``None``)."""
+    return None if execution_input is None else inputs_json(execution_input)
 
 
 class PipelineExecutions(Repository):
@@ -112,14 +101,6 @@ class PipelineExecutions(Repository):
             pipeline_id = None
         else:
             raise ValueError("pass pipeline_execution_id or pipeline_execution")
-        deadline = None if not timeout or timeout <= 0 else time.monotonic() + timeout
-        delay = FIRST_POLL * backoff_factor
-        while True:
-            execution = self.get(pipeline_execution_id, pipeline_id=pipeline_id)
-            if not execution.in_progress():
-                return execution
-            if deadline is not None and time.monotonic() + delay > deadline:
-                raise TimeoutError(f"pipeline execution {pipeline_execution_id} still {execution.status!r} "
-                                   f"after {timeout} s")
-            time.sleep(delay)
-            delay = min(delay * 2, MAX_POLL)
+        return poll(lambda: self.get(pipeline_execution_id, pipeline_id=pipeline_id), PipelineExecution.in_progress,
+                    lambda e: f"pipeline execution {e.id} (status {e.status!r})",
+                    timeout=timeout, backoff_factor=backoff_factor)

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from .auth import DEFAULT_EMAIL, DEFAULT_TTL, Auth
 
@@ -37,7 +38,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from .server import EmulatorServer
     server = EmulatorServer(args.data_dir, host=args.host, port=args.port, enable_faults=args.enable_faults)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM stops the server from another thread: serve_forever() then returns (a KeyboardInterrupt raised
+    # inside the handler could land in the server's own exception handling and be swallowed)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
     print(server.url, flush=True)
     try:
         server.serve_forever()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .errors import BadRequest
 from .store import Store
@@ -27,6 +27,7 @@ ARRAY_SEGMENTS = {"refs", "modalities", "collections", "snapshots_", "nodes", "c
 # always-scalar, indexed fields: compared directly so SQLite can use the expression indexes of store.py
 SCALAR_FIELDS = {"hidden", "type", "filename", "dir", "name", "itemId", "datasetId", "annotated", "label"}
 MAX_PAGE_SIZE = 1000
+Scope = Union[None, str, Sequence[str]]  # one scope, or any of several
 
 
 # -- compiling ---------------------------------------------------------------------------------------
@@ -198,12 +199,15 @@ def order_by(sort: Any) -> str:
     return ", ".join(terms)
 
 
-def _base_sql(kind: str, scope: Optional[str], where: str) -> Tuple[str, List[Any]]:
+def _base_sql(kind: str, scope: Scope, where: str) -> Tuple[str, List[Any]]:
     if not re.fullmatch(r"[a-z_]+", kind):
         raise ValueError(f"bad kind {kind!r}")
     sql = f"FROM docs d WHERE d.kind = '{kind}' AND ({where})"
     params: List[Any] = []
-    if scope is not None:
+    if isinstance(scope, (list, tuple)):  # any of several scopes (an empty list matches nothing)
+        sql += f" AND d.scope IN ({', '.join('?' * len(scope))})" if scope else " AND 0"
+        params.extend(scope)
+    elif scope is not None:
         sql += " AND d.scope = ?"
         params.append(scope)
     return sql, params
@@ -226,9 +230,10 @@ def envelope(items: list, total: int, page: int, page_size: int) -> dict:
             "hasNextPage": bool(page_size) and (page + 1) * page_size < total}
 
 
-def query(store: Store, kind: str, body: dict, scope: Optional[str] = None, where: str = "1=1",
+def query(store: Store, kind: str, body: dict, scope: Scope = None, where: str = "1=1",
           params: tuple = ()) -> dict:
-    """Run a DQL body over documents of ``kind`` and answer with the platform's page envelope."""
+    """Run a DQL body over documents of ``kind`` (in ``scope``: one id or a list) and answer with the platform's
+    page envelope."""
     if not isinstance(body, dict):
         raise BadRequest("query body must be an object")
     page, page_size = _page_args(body)
@@ -245,7 +250,7 @@ def query(store: Store, kind: str, body: dict, scope: Optional[str] = None, wher
     return envelope(items, total, page, page_size)
 
 
-def select(store: Store, kind: str, filter: Any, scope: Optional[str] = None, join: Optional[dict] = None,
+def select(store: Store, kind: str, filter: Any, scope: Scope = None, join: Optional[dict] = None,
            where: str = "1=1", params: tuple = (), sort: Any = None) -> Iterator[dict]:
     """Every document matching ``filter`` (bulk updates, deletes, exports), streamed in id order."""
     condition, values = compile_where(kind, filter or {}, join)

@@ -33,6 +33,8 @@ class EmulatorServer:
         self._server.gateway = _Gateway
         self._server.prepare()  # binds now, so .url is known before start()
         self._thread: Optional[threading.Thread] = None
+        self._stop_lock = threading.Lock()
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -56,10 +58,16 @@ class EmulatorServer:
         self._server.serve()
 
     def stop(self) -> None:
-        self._server.stop()
-        self.emulator.close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        """Stop serving and release the emulator; safe to call more than once and from any thread (a second
+        caller waits until the first one is done)."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._server.stop()
+            self.emulator.close()
+            if self._thread:
+                self._thread.join(timeout=5)
+            self._stopped = True
 
     def __enter__(self) -> "EmulatorServer":
         return self.start()

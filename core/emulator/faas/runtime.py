@@ -140,11 +140,12 @@ class FaasRuntime:
         return self._update(execution_id, change)
 
     def finish(self, execution_id: str, status: str, output=None, error: Optional[str] = None,
-               message: Optional[str] = None) -> Optional[dict]:
-        """Move an execution to a terminal status once; later calls are ignored (returns ``None``)."""
+               message: Optional[str] = None, attempt: Optional[int] = None) -> Optional[dict]:
+        """Move an execution to a terminal status once; later calls are ignored (returns ``None``), and so are
+        calls about an earlier ``attempt`` than the current one (a rerun started meanwhile)."""
         def change(doc):
             latest = doc["latestStatus"]
-            if latest["status"] in TERMINAL:
+            if latest["status"] in TERMINAL or (attempt is not None and doc.get("attempts") != attempt):
                 return False
             percent = 100 if status == "success" else latest.get("percentComplete") or 0
             entry = status_entry(status, percent, message or error, replicaId=latest.get("replicaId"))
@@ -243,6 +244,7 @@ class FaasRuntime:
         except EmulatorError as exc:
             self.finish(execution_id, "failed", error=exc.message)
             return
+        attempt = doc.get("attempts")
         worker = slot.ensure_worker(config)
         if self.set_status(execution_id, status_entry("in-progress", 0, replicaId=slot.name)) is None:
             return
@@ -256,19 +258,21 @@ class FaasRuntime:
                "token": self.emulator.auth.issue(doc.get("creator") or "faas@dataloop.local", int(timeout) + 600)}
         result = self._drive(slot, worker, doc, job, time.monotonic() + timeout)
         if result is not None:
-            self.finish(execution_id, result["status"], output=result.get("output"), error=result.get("error"))
+            self.finish(execution_id, result["status"], output=result.get("output"), error=result.get("error"),
+                        attempt=attempt)
             return
         timed_out = worker.alive and not slot.stop_reason  # still running: the deadline passed
         slot.discard_worker()
         if self._closing:
             return
         if slot.stop_reason:
-            self._stopped(execution_id, slot.stop_reason)
+            self._stopped(execution_id, slot.stop_reason, attempt)
         elif timed_out:
-            self.finish(execution_id, "failed", error=f"Execution timed out after {timeout:g} seconds")
+            self.finish(execution_id, "failed", error=f"Execution timed out after {timeout:g} seconds",
+                        attempt=attempt)
         else:
             self.finish(execution_id, "failed", error=f"worker process died unexpectedly "
-                                                      f"(exit code {worker.exitcode})")
+                                                      f"(exit code {worker.exitcode})", attempt=attempt)
 
     def _drive(self, slot, worker, doc: dict, job: dict, deadline: float) -> Optional[dict]:
         """Send the job and relay its logs; the worker's result, or ``None`` (stopped, dead or timed out)."""
@@ -290,7 +294,7 @@ class FaasRuntime:
             _wait_exit(worker)
         return None
 
-    def _stopped(self, execution_id: str, reason: str) -> None:
+    def _stopped(self, execution_id: str, reason: str, attempt: Optional[int] = None) -> None:
         if reason == "restart":
             doc = self.store.find("execution", execution_id) or {}
             service = self.store.find("service", doc.get("serviceId") or "") or {}
@@ -299,7 +303,7 @@ class FaasRuntime:
                 self.pool(service).submit(execution_id)
                 return
         status, message = STOP_REASONS.get(reason, ("failed", reason))
-        self.finish(execution_id, status, message=message)
+        self.finish(execution_id, status, message=message, attempt=attempt)
 
     def _input_types(self, service: dict, function_name: str) -> dict:
         try:

@@ -44,8 +44,7 @@ def list_assignments(ctx):
     clauses = [{field: ctx.args[arg]} for arg, field in LIST_FILTERS if ctx.args.get(arg)]
     body = {"filter": {"$and": clauses}, "page": ctx.args.get("pageOffset", 0),
             "pageSize": ctx.args.get("pageSize", 500)}
-    where = f"d.scope IN ({', '.join('?' * len(project_ids))})"
-    return dql.query(ctx.store, "assignment", body, where=where, params=tuple(project_ids))
+    return dql.query(ctx.store, "assignment", body, scope=project_ids)
 
 
 def get_one(ctx, assignment_id):

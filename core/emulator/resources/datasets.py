@@ -85,14 +85,14 @@ def query(ctx):
     visible = [p for p in wanted if (doc := ctx.store.find("project", p)) and project_role(doc, ctx.user)]
     if not visible:
         return dql.envelope([], 0, 0, 0)
-    where = f"d.scope IN ({','.join('?' * len(visible))})"
+    where = "1=1"
     if body.get("systemSpace"):
         from .packages import ensure_binaries_dataset  # every platform project has one: materialize it
         for project_id in visible:
             ensure_binaries_dataset(ctx, project_id)
     else:
-        where += " AND coalesce(json_extract(d.doc, '$.name'), '') != 'Binaries'"
-    page = dql.query(ctx.store, "dataset", body, where=where, params=tuple(visible))
+        where = "coalesce(json_extract(d.doc, '$.name'), '') != 'Binaries'"
+    page = dql.query(ctx.store, "dataset", body, scope=visible, where=where)
     page["items"] = [present(ctx, d) for d in page["items"]]
     return page
 

@@ -63,9 +63,7 @@ def _create_batch(ctx, service: dict, body: dict):
     def work(progress):
         if not datasets:
             return {"executionIds": []}
-        where = f"d.scope IN ({','.join('?' * len(datasets))})"
-        docs = list(dql.select(ctx.store, kind, query.get("filter") or {}, join=query.get("join"), where=where,
-                               params=tuple(datasets)))
+        docs = list(dql.select(ctx.store, kind, query.get("filter") or {}, join=query.get("join"), scope=datasets))
         started = []
         for index, doc in enumerate(docs):
             ref = {"item_id": doc["id"], "dataset_id": doc.get("datasetId")} if kind == "item" else {
@@ -89,8 +87,7 @@ def rerun_batch(ctx):
     def work(progress):
         if not projects:
             return {"executionIds": []}
-        where = f"d.scope IN ({','.join('?' * len(projects))})"
-        docs = list(dql.select(ctx.store, "execution", query, where=where, params=tuple(projects)))
+        docs = list(dql.select(ctx.store, "execution", query, scope=projects))
         rerun = []
         for index, doc in enumerate(docs):
             if doc["latestStatus"]["status"] in ("success", "failed", "terminated", "aborted", "canceled",
@@ -143,8 +140,7 @@ def increment(ctx, execution_id):
 
 
 def query(ctx, body: dict, project_ids: list) -> dict:
-    where = f"d.scope IN ({','.join('?' * len(project_ids))})"
-    return dql.query(ctx.store, "execution", body, where=where, params=tuple(project_ids))
+    return dql.query(ctx.store, "execution", body, scope=project_ids)
 
 
 ROUTES = [

@@ -199,9 +199,8 @@ def query(ctx, body: dict) -> dict:
     projects = [p["id"] for p in ctx.store.list("project") if project_role(p, ctx.user)]
     if not projects:
         return dql.envelope([], 0, 0, 0)
-    where = (f"d.scope IN ({','.join('?' * len(projects))}) "
-             "AND json_extract(d.doc, '$.metadata.system.pipelineId') IS NULL")
-    page = dql.query(ctx.store, "package", body, where=where, params=tuple(projects))
+    page = dql.query(ctx.store, "package", body, scope=projects,
+                     where="json_extract(d.doc, '$.metadata.system.pipelineId') IS NULL")
     page["items"] = [present(d) for d in page["items"]]
     return page
 

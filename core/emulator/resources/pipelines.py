@@ -124,7 +124,7 @@ def query(ctx):
         return dql.envelope([], 0, 0, 0)
     marks = ",".join("?" * len(projects))
     if resource == "pipeline":
-        return dql.query(ctx.store, "pipeline", body, where=f"d.scope IN ({marks})", params=tuple(projects))
+        return dql.query(ctx.store, "pipeline", body, scope=projects)
     if resource == "pipelineState":
         return dql.query(ctx.store, "pipeline_execution", body,
                          where=f"json_extract(d.doc, '$.projectId') IN ({marks})", params=tuple(projects))

@@ -217,8 +217,7 @@ def _finished(ctx, execution_ids) -> bool:
 
 def query(ctx, body: dict, project_ids: list) -> dict:
     from .. import dql
-    where = f"d.scope IN ({','.join('?' * len(project_ids))})"
-    page = dql.query(ctx.store, "service", body, where=where, params=tuple(project_ids))
+    page = dql.query(ctx.store, "service", body, scope=project_ids)
     page["items"] = [present(d) for d in page["items"]]
     return page
 

@@ -336,8 +336,7 @@ def query_tasks(ctx):
         raise BadRequest("context.projectIds is required: the projects to list tasks of")
     for project_id in project_ids:
         get_project(ctx, project_id)
-    where = f"d.scope IN ({', '.join('?' * len(project_ids))})"
-    return dql.query(ctx.store, "task", body, where=where, params=tuple(project_ids))
+    return dql.query(ctx.store, "task", body, scope=project_ids)
 
 
 def update(ctx, task_id):

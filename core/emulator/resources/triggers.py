@@ -161,8 +161,7 @@ def resource_information(ctx):
 
 
 def query(ctx, body: dict, project_ids: list) -> dict:
-    where = f"d.scope IN ({','.join('?' * len(project_ids))})"
-    return dql.query(ctx.store, "trigger", body, where=where, params=tuple(project_ids))
+    return dql.query(ctx.store, "trigger", body, scope=project_ids)
 
 
 ROUTES = [

@@ -141,11 +141,16 @@ def test_delete_by_id_and_by_name(client, unique):
         client.projects.delete(sure=True, really=True)
 
 
-def test_delete_cascades_to_project_scoped_documents(client, project, unique):
+def test_delete_cascades_to_project_scoped_documents(client, emulator, project, unique):
     integration = project.integrations.create("s3", unique("s3"), {"key": "k", "secret": "s"})
     driver = project.drivers.create(unique("drv"), "s3", integration.id, "bucket")
     dataset = project.datasets.create(unique("ds"))
+    item = dataset.items.upload(local_path=b"binary", remote_name="a.bin")
+    assert emulator.emulator.blobs.exists(item.id)
     project.delete(sure=True, really=True)
+    assert not emulator.emulator.blobs.exists(item.id)  # no orphan binaries on disk
+    with pytest.raises(NotFound, match=f"Item not found: {item.id}"):
+        client.items.get(item_id=item.id)
     with pytest.raises(NotFound, match=f"Driver not found: {driver.id}"):
         client.drivers.get(driver_id=driver.id)
     with pytest.raises(NotFound, match=f"Dataset not found: {dataset.id}"):

@@ -111,16 +111,21 @@ def update(ctx, dataset_id):
     return present(ctx, doc)
 
 
+def purge(ctx, dataset_id: str) -> list:
+    """Delete a dataset's documents (inside the caller's transaction); the blob ids to remove after commit."""
+    item_ids = [row[0] for row in ctx.store.execute("SELECT id FROM docs WHERE kind='item' AND scope=?",
+                                                    (dataset_id,))]
+    ctx.store.delete_where("item", "scope=?", (dataset_id,))
+    ctx.store.delete_where("annotation", "scope=?", (dataset_id,))
+    ctx.store.delete("dataset", dataset_id)
+    return item_ids + drop_exports(ctx, dataset_id)
+
+
 def delete(ctx, dataset_id):
     with ctx.store.transaction():
         doc = get_dataset(ctx, dataset_id)
-        item_ids = [row[0] for row in ctx.store.execute(
-            "SELECT id FROM docs WHERE kind='item' AND scope=?", (dataset_id,))]
-        ctx.store.delete_where("item", "scope=?", (dataset_id,))
-        ctx.store.delete_where("annotation", "scope=?", (dataset_id,))
-        ctx.store.delete("dataset", dataset_id)
-        export_blobs = drop_exports(ctx, dataset_id)
-    for blob_id in item_ids + export_blobs:
+        blobs = purge(ctx, dataset_id)
+    for blob_id in blobs:
         ctx.blobs.delete(blob_id)
     ctx.emulator.events.emit("Dataset", "Deleted", doc)
     return True

@@ -106,19 +106,23 @@ def update(ctx, project_id):
 
 def delete(ctx, project_id):
     """Delete the project and everything scoped to it, in one transaction."""
+    from . import datasets
     store = ctx.store
     with store.transaction():
         get_project(ctx, project_id, owner=True)
-        datasets = [d["id"] for d in store.list("dataset", scope=project_id)]
-        pipelines = [p["id"] for p in store.list("pipeline", scope=project_id)]
-        for dataset_id in datasets:
-            store.delete_where("item", "scope=?", (dataset_id,))
-            store.delete_where("annotation", "scope=?", (dataset_id,))
-        for pipeline_id in pipelines:
-            store.delete_where("pipeline_execution", "scope=?", (pipeline_id,))
-        for kind in PROJECT_SCOPED_KINDS + ("dataset", "pipeline"):
+        services = [s["id"] for s in store.list("service", scope=project_id)]
+        blobs = [blob for d in store.list("dataset", scope=project_id) for blob in datasets.purge(ctx, d["id"])]
+        for pipeline in store.list("pipeline", scope=project_id):
+            store.delete_where("pipeline_execution", "scope=?", (pipeline["id"],))
+        for kind in PROJECT_SCOPED_KINDS + ("pipeline",):
             store.delete_where(kind, "scope=?", (project_id,))
         store.delete("project", project_id)
+    for blob_id in blobs:
+        ctx.blobs.delete(blob_id)
+    faas = ctx.emulator.extensions.get("faas")
+    for service_id in services:  # stop their workers
+        if faas is not None:
+            faas.service_deleted(service_id)
     return True
 
 

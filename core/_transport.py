@@ -10,7 +10,7 @@ import os
 import random
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter

@@ -62,7 +62,7 @@ def _sync(args) -> int:
     try:
         filters = json.loads(args.filters) if getattr(args, "filters", None) else None
         if filters is not None and not isinstance(filters, dict):
-            raise ValueError("--filter must be a JSON object")
+            raise ValueError(f"--filter must be a JSON object, not {type(filters).__name__}")
         client = DataloopClient()
         dataset_id = _dataset_id(client, args.project, args.dataset)
     except (ValueError, PlatformException) as exc:

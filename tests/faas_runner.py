@@ -1,5 +1,7 @@
-"""The FaaS test runner package: a ServiceRunner whose functions succeed, fail, block, crash or hog memory."""
+"""The FaaS test runner package (a ServiceRunner whose functions succeed, fail, block, crash or hog memory) and
+wait_status, the bounded poll on an execution's status."""
 import textwrap
+import time
 
 CODE = textwrap.dedent('''
     import logging, os, time
@@ -40,3 +42,14 @@ MODULES = [{"name": "default_module", "entryPoint": "main.py", "className": "Ser
                           {"name": "fail", "input": []},
                           {"name": "block", "input": [{"name": "flag", "type": "String"}]},
                           {"name": "crash", "input": []}, {"name": "hog", "input": []}]}]
+
+
+def wait_status(service, execution_id: str, status: str):
+    """Poll (bounded) until the execution reaches ``status``; returns it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        execution = service.executions.get(execution_id=execution_id)
+        if execution.latest_status["status"] == status:
+            return execution
+        time.sleep(0.05)
+    raise AssertionError(f"execution {execution_id} never reached {status}")

@@ -106,3 +106,10 @@ def test_codebase_entities_round_trip(client):
                                                                                           "itemId": "a" * 24}
     with pytest.raises(ValueError, match="unknown codebase type"):
         codebase_from_json(client, {"type": "ftp"})
+
+
+@pytest.mark.parametrize("git_url", ["https://example.com/..", "https://example.com/.git"])
+def test_pull_git_refuses_a_repo_name_that_leaves_local_path(binaries, tmp_path, git_url):
+    codebase = GitCodebase(git_url=git_url, git_tag="main")
+    with pytest.raises(ValueError, match="unsafe remote path"):
+        binaries.codebases.pull_git(codebase, str(tmp_path))

@@ -146,3 +146,22 @@ def test_terminal_entity_wait_sends_no_request(emulator):
     unreachable = DataloopClient(base_url="http://127.0.0.1:9", token=emulator.token(USER), max_retries=0)
     done = Command(unreachable, {"id": "1", "status": "success", "url": "http://127.0.0.1:9/api/v1/commands/1"})
     assert done.wait() is done
+
+
+def test_abort_is_final_even_if_the_work_then_finishes(emulator, client, submit):
+    started, release = threading.Event(), threading.Event()
+
+    def work(progress):  # never reports progress, so it cannot notice the abort: it returns a result
+        started.set()
+        release.wait(10)
+        return {"late": True}
+    doc = submit(work)
+    assert started.wait(10)
+    assert client.commands.abort(doc["id"]).status == "aborted"
+    release.set()
+    for _ in range(250):  # the runner forgets the abort flag once the work returned
+        if doc["id"] not in emulator.emulator.commands._aborted:
+            break
+        threading.Event().wait(0.02)
+    command = client.commands.get(doc["id"])
+    assert command.status == "aborted" and command.spec == {}

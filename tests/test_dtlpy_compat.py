@@ -5,7 +5,6 @@
 import json
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 

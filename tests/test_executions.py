@@ -1,7 +1,6 @@
 """Executions: create (inputs per wire §3.17), batch, get/list/wait, logs, progress, rerun, terminate, update."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from dataloop_core.entities.execution import Execution
 from dataloop_core.entities.function_io import FunctionIO
 from dataloop_core.entities.service_log import ServiceLog
 from dataloop_core.exceptions import BadRequest, NotFound
+from faas_runner import wait_status
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +28,6 @@ def items(faas_project, tmp_path_factory):
         (folder / name).write_text(name)
         uploaded.append(dataset.items.upload(local_path=str(folder / name)))
     return dataset, uploaded
-
-
-def until(service, execution_id: str, status: str) -> Execution:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        execution = service.executions.get(execution_id=execution_id)
-        if execution.latest_status["status"] == status:
-            return execution
-        time.sleep(0.05)
-    raise AssertionError(f"execution {execution_id} never reached {status}")
 
 
 def test_create_input_forms(service, items):
@@ -117,7 +107,7 @@ def test_logs(service, capsys):
 def test_progress_update_and_early_completion(service, tmp_path):
     flag = tmp_path / "release"
     running = service.executions.create(function_name="block", execution_input={"flag": str(flag)})
-    until(service, running.id, "in-progress")
+    wait_status(service, running.id, "in-progress")
     half = service.executions.progress_update(execution_id=running.id, percent_complete=30, message="third")
     assert half.latest_status["status"] == "in-progress" and half.latest_status["percentComplete"] == 30
     assert half.latest_status["message"] == "third"
@@ -138,7 +128,7 @@ def test_rerun_increment_and_update(service, tmp_path):
     rerun.max_attempts = 7
     assert service.executions.update(execution=rerun).max_attempts == 7
     running = service.executions.create(function_name="block", execution_input={"flag": str(tmp_path / "n")})
-    until(service, running.id, "in-progress")
+    wait_status(service, running.id, "in-progress")
     with pytest.raises(BadRequest, match="only finished executions can be rerun"):
         running.rerun()
     assert running.terminate().latest_status["status"] == "terminated"

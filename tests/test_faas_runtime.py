@@ -8,7 +8,7 @@ import pytest
 
 from dataloop_core.emulator.faas.cron import CronError, CronSchedule
 from dataloop_core.entities.execution import Execution
-
+from faas_runner import wait_status
 
 
 def deploy(package, **kwargs):
@@ -22,18 +22,6 @@ def service(package):
 
 def wait(execution: Execution) -> Execution:
     return execution.wait(timeout=60)
-
-
-def wait_status(service, execution_id: str, status: str) -> Execution:
-    """Poll (bounded) until the execution reaches ``status``."""
-    import time
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        execution = service.executions.get(execution_id=execution_id)
-        if execution.latest_status["status"] == status:
-            return execution
-        time.sleep(0.05)
-    raise AssertionError(f"execution {execution_id} never reached {status}")
 
 
 def log_text(service, execution: Execution) -> str:
@@ -193,3 +181,20 @@ def test_codebase_is_extracted_from_the_pushed_zip(emulator, package):
     folder = runtime.worker_config(service_doc)["codebaseDir"]
     assert os.path.isfile(os.path.join(folder, "main.py"))
     assert folder.startswith(os.path.join(emulator.emulator.data_dir, "faas", "codebases"))
+
+
+@pytest.mark.parametrize("item_id", ["../../../../etc/passwd", "/etc/passwd", "", None])
+def test_codebase_item_id_must_be_an_object_id(emulator, item_id):
+    from dataloop_core.emulator.errors import BadRequest
+    from dataloop_core.emulator.faas.codebase import codebase_dir
+    package = {"name": "p", "codebase": {"type": "item", "itemId": item_id}}
+    with pytest.raises(BadRequest, match="invalid codebase item id"):
+        codebase_dir(emulator.emulator, package)
+
+
+def test_blob_store_refuses_paths_as_blob_ids(tmp_path):
+    from dataloop_core.emulator.blobs import BlobStore
+    blobs = BlobStore(str(tmp_path / "blobs"))
+    with pytest.raises(ValueError, match="invalid blob id"):
+        blobs.path("../../outside")
+    assert blobs.path("0" * 24).startswith(str(tmp_path / "blobs"))

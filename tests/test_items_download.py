@@ -92,3 +92,20 @@ def test_annotation_options_render_next_to_items(dataset, image, tmp_path):
 def test_download_rejects_conflicting_arguments(dataset, image):
     with pytest.raises(ValueError, match="filters or items"):
         dataset.items.download(filters=Filters(), items=[image])
+
+
+@pytest.mark.parametrize("project_name, dataset_name", [("..", "d"), ("p", "../../../escape"), ("/abs", "..")])
+def test_default_download_root_stays_under_dataloop_home_whatever_the_names(project_name, dataset_name):
+    from types import SimpleNamespace
+    from dataloop_core.repositories._item_download import _default_root
+    dataset = SimpleNamespace(name=dataset_name, project=SimpleNamespace(name=project_name))
+    with pytest.raises(ValueError, match="unsafe remote path"):
+        _default_root(SimpleNamespace(dataset=dataset))
+
+
+def test_default_download_root_is_per_project_and_dataset():
+    from types import SimpleNamespace
+    from dataloop_core.repositories._item_download import _default_root
+    dataset = SimpleNamespace(name="d", project=SimpleNamespace(name="p"))
+    root = _default_root(SimpleNamespace(dataset=dataset))
+    assert root == os.path.join(os.path.expanduser("~"), ".dataloop", "projects", "p", "datasets", "d")

@@ -27,11 +27,26 @@ class Auth:
     def __init__(self, data_dir: str):
         path = os.path.join(data_dir, "jwt-secret")
         if not os.path.exists(path):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(os.urandom(32))
+            self._create_secret(path)
         with open(path, "rb") as handle:
             self._secret = handle.read()
+
+    @staticmethod
+    def _create_secret(path: str) -> None:
+        """Write the secret whole under a temporary name, then link it into place: a crash never leaves an empty
+        secret, and of two processes starting at once the second one simply reads the first one's."""
+        temp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.remove(temp)
 
     def issue(self, email: str = DEFAULT_EMAIL, ttl: int = DEFAULT_TTL, kind: str = "id") -> str:
         """A signed token for ``email`` valid ``ttl`` seconds (``kind='refresh'`` for refresh tokens)."""

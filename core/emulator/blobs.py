@@ -5,6 +5,8 @@ import os
 import tempfile
 from typing import BinaryIO, Tuple
 
+from .ids import is_object_id
+
 
 class BlobStore:
     def __init__(self, root: str):
@@ -13,6 +15,9 @@ class BlobStore:
         os.makedirs(self.tmp, exist_ok=True)
 
     def path(self, blob_id: str) -> str:
+        """Where the blob lives; blob ids are store ids, so anything else (a path, ``..``) is refused."""
+        if not is_object_id(blob_id):
+            raise ValueError(f"invalid blob id {blob_id!r}: expected a 24-hex id")
         return os.path.join(self.root, blob_id[-2:], blob_id)
 
     def temp_file(self) -> Tuple[BinaryIO, str]:

@@ -31,7 +31,7 @@ class Progress:
     def __call__(self, percent: int) -> None:
         if self._runner._aborted.get(self.command_id):
             raise Aborted()
-        self._runner.store.patch("command", self.command_id, {"progress": max(0, min(99, int(percent)))})
+        self._runner._advance(self.command_id, {"progress": max(0, min(99, int(percent)))})
 
 
 class CommandRunner:
@@ -59,25 +59,34 @@ class CommandRunner:
 
     def _run(self, command_id: str, work: Callable[[Progress], dict], done: threading.Event) -> None:
         try:
-            self.store.patch("command", command_id, {"status": "in-progress"})
+            if self._advance(command_id, {"status": "in-progress"})["status"] in TERMINAL:
+                return  # aborted before it started
             result = work(Progress(self, command_id)) or {}
-            self.store.patch("command", command_id, {"status": "success", "progress": 100, "spec": result})
+            self._advance(command_id, {"status": "success", "progress": 100, "spec": result})
         except Aborted:
-            self.store.patch("command", command_id, {"status": "aborted"})
+            self._advance(command_id, {"status": "aborted"})
         except EmulatorError as exc:
-            self.store.patch("command", command_id, {"status": "failed", "error": exc.message})
+            self._advance(command_id, {"status": "failed", "error": exc.message})
         except Exception as exc:  # a bug in the emulator: keep the server up, record why
             logger.error("command %s crashed:\n%s", command_id, traceback.format_exc())
-            self.store.patch("command", command_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            self._advance(command_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         finally:
+            self._aborted.pop(command_id, None)
             done.set()
 
+    def _advance(self, command_id: str, diff: dict) -> dict:
+        """Apply ``diff`` unless the command already ended (an abort is never overwritten by a late result)."""
+        with self.store.transaction():
+            doc = self.store.get("command", command_id)
+            return doc if doc["status"] in TERMINAL else self.store.patch("command", command_id, diff)
+
     def abort(self, command_id: str) -> dict:
-        doc = self.store.get("command", command_id)
-        if doc["status"] not in TERMINAL:
+        with self.store.transaction():
+            doc = self.store.get("command", command_id)
+            if doc["status"] in TERMINAL:
+                return doc
             self._aborted[command_id] = True
-            doc = self.store.patch("command", command_id, {"status": "aborted"})
-        return doc
+            return self.store.patch("command", command_id, {"status": "aborted"})
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

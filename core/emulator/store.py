@@ -184,4 +184,4 @@ class Store:
 
     def find_by(self, kind: str, field: str, value: Any, scope: Optional[str] = None) -> List[dict]:
         """Documents whose top-level or dotted ``field`` equals ``value``."""
-        return self.list(kind, scope, f"json_extract(doc, ?) = ?", (f"$.{field}", value))
+        return self.list(kind, scope, "json_extract(doc, ?) = ?", (f"$.{field}", value))

@@ -63,7 +63,7 @@ def render(dataset, local_path: str, filters: Optional[Filters], options: List[V
                 if os.path.exists(target) and not overwrite:
                     continue
                 if option == ViewAnnotationOptions.ANNOTATION_ON_IMAGE and image is None:
-                    image = download_one(client.transport, item.to_json(), os.path.join(scratch, item.name or "img"))
+                    image = download_one(client.transport, item.to_json(), os.path.join(scratch, "image" + os.path.splitext(os.path.basename(item.name or ""))[1]))
                 collection.download(filepath=target, img_filepath=image, annotation_format=option,
                                     height=item.height, width=item.width, thickness=thickness,
                                     with_text=with_text, alpha=1 if alpha is None else alpha)

@@ -32,8 +32,8 @@ def _resolve_items(items_repo, items, filters, file_types) -> List[Item]:
 
 def _default_root(items_repo) -> str:
     dataset = items_repo.dataset
-    return os.path.join(os.path.expanduser("~"), ".dataloop", "projects", dataset.project.name, "datasets",
-                        dataset.name)
+    projects = os.path.join(os.path.expanduser("~"), ".dataloop", "projects")
+    return _transfer.safe_join(projects, f"/{dataset.project.name}/datasets/{dataset.name}")
 
 
 def _target(local_path: str, item: Item, single: bool, to_items_folder: bool, without_relative_path) -> str:

@@ -43,7 +43,7 @@ class Bots(Repository):
     def create(self, name: str, return_credentials: bool = False) -> Bot:
         """Create a bot; with ``return_credentials=True`` the answer carries its ``password`` (shown once)."""
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("name must be a non-empty string")
+            raise ValueError(f"name must be a non-empty string, not {name!r}")
         body = {"name": name, "returnCredentials": bool(return_credentials)}
         return self._build(self._request("POST", path("/projects/{}/bots", self._project_id), json=body))
 

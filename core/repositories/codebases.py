@@ -10,8 +10,9 @@ import subprocess
 import zipfile
 from typing import List, Optional
 
+from .._archive import safe_extract
 from .._repository import Repository
-from .._transfer import download_bytes
+from .._transfer import download_bytes, safe_join
 from ..entities.codebase import GitCodebase, ItemCodebase
 from ..exceptions import BadRequest, NotFound
 from ..filters import Filters, FiltersResource
@@ -39,15 +40,8 @@ def zip_directory(directory: str, ignore_directories: Optional[List[str]] = None
 
 def unzip_to(data: bytes, target: str) -> str:
     """Extract zip bytes into ``target``, refusing members that would land outside it."""
-    root = os.path.realpath(target)
-    os.makedirs(root, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in archive.namelist():
-            resolved = os.path.realpath(os.path.join(root, member))
-            if resolved != root and not resolved.startswith(root + os.sep):
-                raise ValueError(f"unsafe path in codebase zip: {member!r}")
-        archive.extractall(root)
-    return target
+        return safe_extract(archive, target)
 
 
 class Codebases(Repository):
@@ -161,7 +155,7 @@ class Codebases(Repository):
         local_path = local_path or os.path.join(self._client.state_dir, "codebases", codebase_name or "codebase")
         if isinstance(codebase, list):
             for single in codebase:
-                self._unpack_one(single, os.path.join(local_path, f"v.{single.version}"))
+                self._unpack_one(single, safe_join(local_path, f"/v.{single.version}"))
             return local_path
         return self._unpack_one(codebase, local_path)
 
@@ -184,9 +178,9 @@ class Codebases(Repository):
     def pull_git(self, codebase: GitCodebase, local_path: str) -> str:
         """``git pull`` then ``git checkout <tag>`` in an existing clone."""
         if not codebase.is_git_repo(local_path):
-            local_path = os.path.join(local_path, codebase.git_repo_name)
+            local_path = safe_join(local_path, "/" + codebase.git_repo_name)
         self._git(["git", "pull"], local_path)
-        self._git(["git", "checkout", codebase.git_tag], local_path)
+        self._git(["git", "checkout", codebase.git_tag, "--"], local_path)  # "--": a tag is never read as an option
         return local_path
 
     @staticmethod

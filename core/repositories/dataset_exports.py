@@ -14,6 +14,7 @@ import zipfile
 from typing import List, Optional, Union
 
 from .._repository import exactly_one, path
+from .._archive import safe_extract
 from .._transfer import download_bytes, safe_join
 from ..entities.dataset import (Dataset, DatasetExportVersion, ExportMode, ExportType, ExportVersion,
                                 OutputExportType)
@@ -80,7 +81,7 @@ class DatasetExports:
                 handle.write(data)
             if output != OutputExportType.ZIP:
                 with zipfile.ZipFile(target) as archive:
-                    archive.extractall(local_path)
+                    safe_extract(archive, local_path)
                 os.remove(target)
                 return local_path
             return target
@@ -171,7 +172,7 @@ class DatasetExports:
             with open(archive_path, "wb") as handle:
                 handle.write(data)
             with zipfile.ZipFile(archive_path) as archive:
-                archive.extractall(target)
+                safe_extract(archive, target)
             os.remove(archive_path)
         render(dataset, local_path, filters, options, overwrite, thickness, with_text, alpha, version)
         return local_path

@@ -132,7 +132,7 @@ class Datasets(DatasetExports, Repository):
         """Create a dataset; with labels/attributes/ontology_ids an own recipe is created, with
         ``recipe_id`` that recipe is used, otherwise the platform creates a default one."""
         if not isinstance(dataset_name, str) or not dataset_name.strip():
-            raise ValueError("dataset_name must be a non-empty string")
+            raise ValueError(f"dataset_name must be a non-empty string, not {dataset_name!r}")
         project = self._parent("project")
         if driver is not None and driver_id is not None:
             raise ValueError("pass driver or driver_id, not both")
@@ -236,9 +236,9 @@ class Datasets(DatasetExports, Repository):
         """Tag items as train/validation/test by percentages (default 80/10/10)."""
         ml_split_list = ml_split_list or {"train": 80, "validation": 10, "test": 10}
         if set(ml_split_list) != set(ML_SUBSETS):
-            raise ValueError("ml_split_list must have exactly the keys 'train', 'validation', 'test'")
+            raise ValueError(f"ml_split_list must have exactly the keys 'train', 'validation', 'test'; got {sorted(ml_split_list)}")
         if any(not isinstance(v, int) or v < 0 for v in ml_split_list.values()):
-            raise ValueError("ml_split_list percentages must be integers >= 0")
+            raise ValueError(f"ml_split_list percentages must be integers >= 0; got {ml_split_list}")
         if sum(ml_split_list.values()) != 100:
             raise ValueError(f"ml_split_list percentages must add up to 100, got {sum(ml_split_list.values())}")
         body = {"itemsQuery": (items_query or Filters()).prepare(), "MLSplitList": ml_split_list}

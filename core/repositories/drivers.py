@@ -87,7 +87,7 @@ class Drivers(Repository):
     def _create(self, name, driver_type, integration_id, integration_type, payload, allow_external_delete,
                 project_id) -> Driver:
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("name must be a non-empty string")
+            raise ValueError(f"name must be a non-empty string, not {name!r}")
         if project_id is None:
             project_id = self._parent("project").id
         body = {"integrationId": integration_id, "integrationType": integration_type, "name": name,

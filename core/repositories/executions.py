@@ -19,7 +19,7 @@ def inputs_json(execution_input) -> dict:
         return dict(execution_input)
     values = execution_input if isinstance(execution_input, list) else [execution_input]
     if not all(isinstance(v, FunctionIO) for v in values):
-        raise ValueError("execution_input must be a dict, a FunctionIO or a list of FunctionIO")
+        raise ValueError(f"execution_input must be a dict, a FunctionIO or a list of FunctionIO, not {execution_input!r}")
     merged = {}
     for value in values:
         merged.update(value.to_json(resource="execution"))

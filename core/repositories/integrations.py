@@ -61,7 +61,7 @@ class Integrations(Repository):
                organization_id: Optional[str] = None) -> Integration:
         """Create an integration; ``options`` holds the secrets (never returned by the platform)."""
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("name must be a non-empty string")
+            raise ValueError(f"name must be a non-empty string, not {name!r}")
         if not isinstance(options, dict):
             raise ValueError(f"options must be a dict, got {type(options).__name__}")
         body = {"type": _value(integrations_type), "name": name, "options": options}

@@ -12,6 +12,7 @@ from typing import List, Optional
 
 from .. import local_runner
 from .._repository import Repository, path
+from .._transfer import safe_join
 from ..entities.package import (DEFAULT_CLASS_NAME, DEFAULT_ENTRY_POINT, DEFAULT_FUNCTION_NAME, DEFAULT_MODULE_NAME,
                                 Package, PackageRequirement, modules_json)
 from ..exceptions import BadRequest, NotFound
@@ -245,8 +246,8 @@ class Packages(Repository):
             if not matches:
                 raise NotFound("404", f"Version not found: version={version}")
             revision = Package(self._client, matches[-1], **package._context)
-        local_path = local_path or os.path.join(self._client.state_dir, "packages",
-                                                f"{package.name}-{package.id}", str(revision.version))
+        local_path = local_path or safe_join(os.path.join(self._client.state_dir, "packages"),
+                                             f"/{package.name}-{package.id}/{revision.version}")
         codebase = revision.codebase
         if codebase is None or not codebase.is_remote:
             raise ValueError(f"package {package.name!r} has no item or git codebase to pull")

@@ -92,9 +92,9 @@ class Projects(Repository):
     def get_system_project(self, org_id: Optional[str] = None) -> Project:
         """The organization's system project (``systemProject: true``)."""
         url = path("/orgs/{}/projects", org_id) if org_id is not None else "/projects"
-        for json in self._request("GET", url):
-            if json.get("systemProject") is True:
-                return self._build(json)
+        for project_json in self._request("GET", url):
+            if project_json.get("systemProject") is True:
+                return self._build(project_json)
         raise NotFound("404", f"System project not found for org_id: {org_id}")
 
     # -- writes ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def init_params(init_input) -> dict:
         return dict(init_input)
     values = init_input if isinstance(init_input, list) else [init_input]
     if not all(isinstance(v, FunctionIO) for v in values):
-        raise ValueError("init_input must be a dict, a FunctionIO or a list of FunctionIO")
+        raise ValueError(f"init_input must be a dict, a FunctionIO or a list of FunctionIO, not {init_input!r}")
     return {v.name: v.value for v in values}
 
 

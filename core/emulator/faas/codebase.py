@@ -6,7 +6,9 @@ import shutil
 import tempfile
 import zipfile
 
+from ..._archive import safe_extract
 from ..errors import BadRequest
+from ..ids import is_object_id
 
 
 def codebase_dir(emulator, package: dict) -> str:
@@ -27,7 +29,9 @@ def codebase_dir(emulator, package: dict) -> str:
 
 
 def _extracted(emulator, item_id) -> str:
-    if not item_id or not emulator.blobs.exists(item_id):
+    if not is_object_id(item_id):
+        raise BadRequest(f"invalid codebase item id {item_id!r}: expected a 24-hex id")
+    if not emulator.blobs.exists(item_id):
         raise BadRequest(f"codebase item not found: {item_id}")
     root = os.path.join(emulator.data_dir, "faas", "codebases")
     target = os.path.join(root, item_id)
@@ -37,12 +41,10 @@ def _extracted(emulator, item_id) -> str:
     staging = tempfile.mkdtemp(dir=root, prefix=".extract-")
     try:
         with zipfile.ZipFile(emulator.blobs.path(item_id)) as archive:
-            for member in archive.namelist():
-                resolved = os.path.realpath(os.path.join(staging, member))
-                if not resolved.startswith(os.path.realpath(staging) + os.sep) and resolved != staging:
-                    raise BadRequest(f"codebase zip has an unsafe path: {member!r}")
-            archive.extractall(staging)
+            safe_extract(archive, staging)
         os.replace(staging, target)
+    except ValueError as exc:  # a member outside the folder
+        raise BadRequest(f"codebase item {item_id}: {exc}") from None
     except zipfile.BadZipFile:
         raise BadRequest(f"codebase item {item_id} is not a zip file") from None
     except OSError:

@@ -132,7 +132,7 @@ def update(ctx, service_id):
 
 def delete(ctx, service_id):
     with ctx.store.transaction():
-        doc = get_service(ctx, service_id)
+        get_service(ctx, service_id)  # 400/404 naming the service
         where = "json_extract(doc, '$.spec.operation.serviceId') = ?"
         ctx.store.delete_where("trigger", where, (service_id,))
         ctx.store.delete("service", service_id)

@@ -9,7 +9,7 @@ assignments are derived from those refs after every change, in the same transact
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from .. import dql
 from ..errors import BadRequest
@@ -188,16 +188,19 @@ def distribute(ctx, task: dict, items: List[dict], workload: List[dict], api_url
         start += count
 
 
-def _counts(items: List[dict], ref_id: str) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
-    for item in items:
-        status = status_of(item, ref_id)
+# item count per status of one task or assignment, aggregated by SQLite (no per-item JSON parsing in Python)
+_STATUS_COUNTS = ("SELECT json_extract(r.value, '$.metadata.status'), count(*) FROM docs d, "
+                  "json_each(d.doc, '$.metadata.system.refs') r WHERE d.kind = 'item' AND d.scope = ? "
+                  "AND json_extract(r.value, '$.id') = ? GROUP BY 1")
+
+
+def _progress(ctx, doc: dict, dataset_id: str) -> None:
+    """Set ``totalItems``, ``itemStatus``, ``progress`` and ``status`` from the items' refs to ``doc``."""
+    total, counts = 0, {}
+    for status, count in ctx.store.execute(_STATUS_COUNTS, (dataset_id, doc["id"])):
+        total += count
         if status is not None:
-            counts[status] = counts.get(status, 0) + 1
-    return counts
-
-
-def _progress(doc: dict, total: int, counts: Dict[str, int]) -> None:
+            counts[status] = count
     done = sum(counts.values())
     doc.update(totalItems=total, itemStatus=counts, progress=round(100 * done / total) if total else 0,
                status="completed" if total and done == total else "open")
@@ -205,13 +208,11 @@ def _progress(doc: dict, total: int, counts: Dict[str, int]) -> None:
 
 def refresh(ctx, task: dict) -> dict:
     """Recompute and store the progress of the task and of each of its assignments."""
-    items = task_items(ctx, task)
-    _progress(task, len(items), _counts(items, task["id"]))
+    _progress(ctx, task, task["datasetId"])
     for assignment_id in task.get("assignmentIds") or []:
         assignment = ctx.store.find("assignment", assignment_id)
         if assignment is not None:
-            own = [i for i in items if find_ref(i, assignment_id) is not None]
-            _progress(assignment, len(own), _counts(own, assignment_id))
+            _progress(ctx, assignment, task["datasetId"])
             ctx.store.replace("assignment", assignment)
     return ctx.store.replace("task", task)
 

@@ -1,10 +1,12 @@
 """Repository base: what every repository shares, so each one stays small and declarative."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Optional, TYPE_CHECKING
 from urllib.parse import quote
 
 from .exceptions import MissingEntity
+from .filters import Filters, FiltersResource
 
 if TYPE_CHECKING:
     from ._client import DataloopClient
@@ -33,6 +35,17 @@ def exactly_one(**candidates) -> str:
         state = "none" if not given else "both " + " and ".join(given) if len(given) == 2 else ", ".join(given)
         raise ValueError(f"pass exactly one of {names} (got {state})")
     return given[0]
+
+
+def own_filters(filters: Optional[Filters], resource: FiltersResource) -> Filters:
+    """The query a repository may extend: a copy of the caller's ``filters`` (never mutated) or a fresh one,
+    checked to be of ``resource``."""
+    if filters is None:
+        return Filters(resource=resource)
+    if not isinstance(filters, Filters) or filters.resource != resource:
+        got = filters.resource.value if isinstance(filters, Filters) else type(filters).__name__
+        raise ValueError(f"filters must be Filters(resource=FiltersResource.{resource.name}), got {got!r}")
+    return copy.deepcopy(filters)
 
 
 def confirm_delete(sure: bool, really: bool, what: str) -> None:

@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from dataloop_core import Filters
+from dataloop_core import Filters, FiltersResource
 from dataloop_core._transfer import upload_one
 from dataloop_core.entities.dataset import Dataset, ExpirationOptions
 from dataloop_core.entities.label import Label
@@ -450,3 +450,12 @@ def test_binaries_dataset_only_in_system_space(client, project, dataset):
     binaries = project.datasets._get_binaries_dataset()
     assert binaries.id == found[0]["id"] and project.datasets._get_binaries_dataset().id == binaries.id
     assert [d.name for d in project.datasets.list()] == [dataset.name]
+
+
+def test_list_never_changes_the_callers_filters(project, dataset):
+    filters = Filters(resource=FiltersResource.DATASET)
+    before = filters.prepare()
+    assert [d.id for d in project.datasets.list(name=dataset.name, filters=filters)] == [dataset.id]
+    assert filters.prepare() == before  # the repository extended a copy
+    with pytest.raises(ValueError, match=r"Filters\(resource=FiltersResource.DATASET\), got 'items'"):
+        project.datasets.list(filters=Filters())

@@ -9,7 +9,7 @@ import warnings
 import webbrowser
 from typing import List, Optional
 
-from .._repository import Repository, confirm_delete, exactly_one, path
+from .._repository import Repository, confirm_delete, exactly_one, own_filters, path
 from ..entities.command import Command
 from ..entities.dataset import Dataset, DirectoryTree, ExpirationOptions, IndexDriver
 from ..exceptions import BadRequest, NotFound
@@ -56,9 +56,7 @@ class Datasets(DatasetExports, Repository):
     def list(self, name: Optional[str] = None, creator: Optional[str] = None,
              filters: Optional[Filters] = None) -> List[Dataset]:
         """Every dataset of the project (matching ``name``/``creator``/``filters``)."""
-        filters = filters if filters is not None else Filters(resource=FiltersResource.DATASET)
-        if filters.resource != FiltersResource.DATASET:
-            raise ValueError(f"filters resource must be 'datasets', got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.DATASET)
         if name is not None:
             filters.add(field="name", values=name)
         if creator is not None:

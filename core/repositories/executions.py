@@ -5,7 +5,7 @@ import copy
 from typing import Optional
 
 from .._polling import poll
-from .._repository import Repository, path, prune
+from .._repository import Repository, own_filters, path, prune
 from ..entities.command import Command
 from ..entities.execution import Execution
 from ..entities.function_io import FunctionIO
@@ -108,9 +108,7 @@ class Executions(Repository):
 
     def list(self, filters: Optional[Filters] = None) -> PagedEntities:
         """Executions of the service (or project), 100 per page, via ``POST /query/faas``."""
-        filters = copy.deepcopy(filters) if filters is not None else Filters(resource=FiltersResource.EXECUTION)
-        if filters.resource != FiltersResource.EXECUTION:
-            raise ValueError(f"filters resource must be FiltersResource.EXECUTION, got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.EXECUTION)
         project = self._parent("project", required=False)
         service = self._parent("service", required=False)
         if project is not None:

@@ -2,7 +2,6 @@
 pull/build, and the local helpers (generate, requirements, trigger dicts, local test runs)."""
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -11,7 +10,7 @@ import webbrowser
 from typing import List, Optional
 
 from .. import local_runner
-from .._repository import Repository, path
+from .._repository import Repository, own_filters, path
 from .._transfer import safe_join
 from ..entities.package import (DEFAULT_CLASS_NAME, DEFAULT_ENTRY_POINT, DEFAULT_FUNCTION_NAME, DEFAULT_MODULE_NAME,
                                 Package, PackageRequirement, modules_json)
@@ -58,9 +57,7 @@ class Packages(Repository):
     # -- reads -----------------------------------------------------------------------------------
     def list(self, filters: Optional[Filters] = None, project_id: Optional[str] = None) -> PagedEntities:
         """Packages of the project (``POST /query/faas``, resource ``packages``)."""
-        filters = copy.deepcopy(filters) if filters is not None else Filters(resource=FiltersResource.PACKAGE)
-        if filters.resource != FiltersResource.PACKAGE:
-            raise ValueError(f"filters resource must be FiltersResource.PACKAGE, got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.PACKAGE)
         project = self._parent("project", required=False)
         project_id = project_id or (project.id if project is not None else None)
         if project_id is not None:

@@ -1,11 +1,10 @@
 """PipelineExecutions (wire §3.19, §7.3): get, list, create (execute), batch, rerun and wait."""
 from __future__ import annotations
 
-import copy
 from typing import Optional
 
 from .._polling import poll
-from .._repository import Repository, path
+from .._repository import Repository, own_filters, path
 from .executions import inputs_json
 from ..entities.pipeline_execution import PipelineExecution
 from ..filters import Filters, FiltersResource
@@ -36,12 +35,7 @@ class PipelineExecutions(Repository):
 
     def list(self, filters: Optional[Filters] = None) -> PagedEntities:
         """Executions of the pipeline (``POST /pipelines/query``, resource ``pipelineState``)."""
-        if filters is None:
-            filters = Filters(resource=FiltersResource.PIPELINE_EXECUTION)
-        filters = copy.deepcopy(filters)
-        if filters.resource != FiltersResource.PIPELINE_EXECUTION:
-            raise ValueError("filters resource must be FiltersResource.PIPELINE_EXECUTION, "
-                             f"got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.PIPELINE_EXECUTION)
         pipeline = self._parent("pipeline", required=False)
         if pipeline is not None:
             filters.add(field="pipelineId", values=pipeline.id)

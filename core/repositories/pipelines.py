@@ -5,7 +5,7 @@ import copy
 import webbrowser
 from typing import Optional
 
-from .._repository import Repository, exactly_one, path
+from .._repository import Repository, exactly_one, own_filters, path
 from ..entities.pipeline import Pipeline, PipelineSettings, PipelineStats
 from ..exceptions import BadRequest, NotFound
 from ..filters import Filters, FiltersResource
@@ -48,9 +48,7 @@ class Pipelines(Repository):
 
     def list(self, filters: Optional[Filters] = None, project_id: Optional[str] = None) -> PagedEntities:
         """Pipelines of the project (``POST /pipelines/query``, resource ``pipeline``)."""
-        filters = copy.deepcopy(filters) if filters is not None else Filters(resource=FiltersResource.PIPELINE)
-        if filters.resource != FiltersResource.PIPELINE:
-            raise ValueError(f"filters resource must be FiltersResource.PIPELINE, got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.PIPELINE)
         project = self._parent("project", required=False)
         project_id = project_id or (project.id if project is not None else None)
         if project_id is not None:

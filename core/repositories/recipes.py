@@ -4,7 +4,7 @@ from __future__ import annotations
 import webbrowser
 from typing import List, Optional, Union
 
-from .._repository import Repository, exactly_one, path
+from .._repository import Repository, exactly_one, own_filters, path
 from ..entities.recipe import Recipe, check_instruction_file
 from ..filters import Filters, FiltersResource
 from ..paging import PagedEntities
@@ -63,10 +63,7 @@ class Recipes(Repository):
         if dataset is not None:
             return [self.get(recipe_id) for recipe_id in dataset.get_recipe_ids()]
         project = self._parent("project")
-        if filters is None:
-            filters = Filters(resource=FiltersResource.RECIPE)
-        if filters.resource != FiltersResource.RECIPE:
-            raise ValueError(f"filters resource must be 'recipe', got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.RECIPE)
         if not filters.has_field("projects"):
             filters.add(field="projects", values=[project.id])
         return PagedEntities(self._query_page, filters, self._build)

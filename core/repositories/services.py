@@ -11,7 +11,7 @@ import tempfile
 import webbrowser
 from typing import List, Optional
 
-from .._repository import Repository, exactly_one, path, prune
+from .._repository import Repository, exactly_one, own_filters, path, prune
 from ..entities.function_io import FunctionIO, PackageInputType
 from ..entities.service import KubernetesRuntime, Service
 from ..entities.service_log import ServiceLog
@@ -63,9 +63,7 @@ class Services(Repository):
     # -- reads -----------------------------------------------------------------------------------
     def list(self, filters: Optional[Filters] = None) -> PagedEntities:
         """Services of the project (and package) via ``POST /query/faas``."""
-        filters = copy.deepcopy(filters) if filters is not None else Filters(resource=FiltersResource.SERVICE)
-        if filters.resource != FiltersResource.SERVICE:
-            raise ValueError(f"filters resource must be FiltersResource.SERVICE, got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.SERVICE)
         project = self._parent("project", required=False)
         package = self._parent("package", required=False)
         if project is not None:

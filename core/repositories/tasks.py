@@ -8,7 +8,7 @@ import time
 import webbrowser
 from typing import List, Optional
 
-from .._repository import Repository, exactly_one, path
+from .._repository import Repository, exactly_one, own_filters, path
 from ..entities.command import Command
 from ..entities.task import ItemAction, Task, TaskPriority, TaskType
 from ..entities.workload import as_workload
@@ -90,9 +90,7 @@ class Tasks(Repository):
     # -- reads -----------------------------------------------------------------------------------
     def query(self, filters: Optional[Filters] = None, project_ids=None) -> PagedEntities:
         """Pages of tasks matching a task ``Filters`` (scoped to the repository's project/dataset)."""
-        filters = Filters(resource=FiltersResource.TASK) if filters is None else copy.deepcopy(filters)
-        if filters.resource != FiltersResource.TASK:
-            raise ValueError("filters resource must be FiltersResource.TASK")
+        filters = own_filters(filters, FiltersResource.TASK)
         if filters.context is None:
             ids = project_ids if project_ids is not None else self._project_id()
             filters.context = {"projectIds": ids if isinstance(ids, list) else [ids]}

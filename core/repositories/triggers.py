@@ -1,11 +1,10 @@
 """Triggers (wire §3.16): Event and Cron triggers of a service; get/list/update/delete/clone."""
 from __future__ import annotations
 
-import copy
 import json
 from typing import Optional
 
-from .._repository import Repository, path, prune
+from .._repository import Repository, own_filters, path, prune
 from ..entities.trigger import BaseTrigger, TriggerAction, TriggerExecutionMode, TriggerResource, TriggerType, \
     trigger_from_json
 from ..exceptions import NotFound
@@ -121,9 +120,7 @@ class Triggers(Repository):
 
     def list(self, filters: Optional[Filters] = None) -> PagedEntities:
         """Triggers of the project (and service) via ``POST /query/faas``."""
-        filters = copy.deepcopy(filters) if filters is not None else Filters(resource=FiltersResource.TRIGGER)
-        if filters.resource != FiltersResource.TRIGGER:
-            raise ValueError(f"filters resource must be FiltersResource.TRIGGER, got {filters.resource.value!r}")
+        filters = own_filters(filters, FiltersResource.TRIGGER)
         project = self._parent("project", required=False)
         service = self._parent("service", required=False)
         if project is not None:

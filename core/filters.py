@@ -7,6 +7,8 @@ import os
 from enum import Enum
 from typing import Any, List, Optional
 
+from ._enums import coerce
+
 
 class FiltersResource(str, Enum):
     ITEM = "items"
@@ -78,14 +80,6 @@ SMALL_PAGE_RESOURCES = {FiltersResource.EXECUTION, FiltersResource.PIPELINE_EXEC
 KEYSET_RESOURCES = {FiltersResource.ITEM, FiltersResource.ANNOTATION, FiltersResource.FEATURE}
 
 
-def _enum(enum_cls, value, what: str):
-    try:
-        return enum_cls(value.value if isinstance(value, Enum) else value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum_cls)
-        raise ValueError(f"unknown {what} {value!r}; expected one of: {allowed}") from None
-
-
 class SingleFilter:
     """One ``{field: value}`` or ``{field: {"$op": value}}`` clause."""
 
@@ -94,7 +88,7 @@ class SingleFilter:
             raise ValueError(f"filter field must be a non-empty string, got {field!r}")
         self.field = field
         self.values = values
-        self.operator = None if operator is None else _enum(FiltersOperations, operator, "filter operator")
+        self.operator = None if operator is None else coerce(FiltersOperations, operator, "filter operator")
 
     @staticmethod
     def _recursive(value: str) -> str:
@@ -121,7 +115,7 @@ class Filters:
                  method: Optional[FiltersMethod] = None, custom_filter: Optional[dict] = None,
                  resource: FiltersResource = FiltersResource.ITEM, use_defaults: bool = True,
                  context: Optional[dict] = None, page_size: Optional[int] = None):
-        self._resource = _enum(FiltersResource, resource, "filter resource")
+        self._resource = coerce(FiltersResource, resource, "filter resource")
         if custom_filter is not None and not isinstance(custom_filter, dict):
             raise ValueError(f"custom_filter must be a dict, got {type(custom_filter).__name__}")
         self.or_filter_list: List[SingleFilter] = []
@@ -149,7 +143,7 @@ class Filters:
 
     @resource.setter
     def resource(self, value) -> None:
-        self._resource = _enum(FiltersResource, value, "filter resource")
+        self._resource = coerce(FiltersResource, value, "filter resource")
         self.reset()
 
     @property
@@ -186,7 +180,7 @@ class Filters:
     def add(self, field: str, values: Any, operator: Optional[FiltersOperations] = None,
             method: Optional[FiltersMethod] = None) -> None:
         """Add a clause; AND clauses on a unique field (items: type/hidden) replace the earlier one."""
-        method = _enum(FiltersMethod, method or self.method, "filter method")
+        method = coerce(FiltersMethod, method or self.method, "filter method")
         clause = SingleFilter(field, values, operator)
         if method == FiltersMethod.OR:
             self.or_filter_list.append(clause)
@@ -200,7 +194,7 @@ class Filters:
         """Filter items by their annotations (or annotations by their items)."""
         if self._resource not in (FiltersResource.ITEM, FiltersResource.ANNOTATION):
             raise ValueError(f"joins are only for items and annotations, not {self._resource.value}")
-        method = _enum(FiltersMethod, method, "filter method")
+        method = coerce(FiltersMethod, method, "filter method")
         if self.join is None:
             if self._resource == FiltersResource.ITEM:
                 on = {"resource": FiltersResource.ANNOTATION.value, "local": "itemId", "forigen": "id"}
@@ -224,7 +218,7 @@ class Filters:
                 self.join["filter"][key] = [c for c in clauses if field not in c]
 
     def sort_by(self, field: str, value: FiltersOrderByDirection = FiltersOrderByDirection.ASCENDING) -> None:
-        direction = _enum(FiltersOrderByDirection, value, "sort direction")
+        direction = coerce(FiltersOrderByDirection, value, "sort direction")
         self.sort[field] = direction.value
 
     def _query(self) -> dict:

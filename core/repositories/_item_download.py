@@ -8,6 +8,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional
 
+from .._enums import coerce
 from .. import _transfer
 from ..entities.item import Item
 from ..filters import Filters, FiltersOperations
@@ -112,7 +113,7 @@ def _options(annotation_options) -> list:
     if annotation_options is None:
         return []
     listed = annotation_options if isinstance(annotation_options, (list, tuple)) else [annotation_options]
-    return [ViewAnnotationOptions(o.value if isinstance(o, ViewAnnotationOptions) else o) for o in listed]
+    return [coerce(ViewAnnotationOptions, o, "annotation option") for o in listed]
 
 
 def _render(item: Item, options: list, root: str, image_path: str, annotation_filters, overwrite: bool,

@@ -7,6 +7,7 @@ import webbrowser
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
+from .._enums import coerce
 from .._repository import Repository, exactly_one, path
 from ..entities.item import Item, ItemStatus
 from ..exceptions import NotFound
@@ -179,7 +180,7 @@ class Items(Repository):
     def update_status(self, status, items=None, item_ids=None, filters=None, dataset=None, clear: bool = False,
                       assignment_id: Optional[str] = None, task_id: Optional[str] = None) -> bool:
         """Set (or ``clear``) item statuses; task/assignment ids default to each item's ``refs``."""
-        status = ItemStatus(status.value if isinstance(status, ItemStatus) else status).value
+        status = coerce(ItemStatus, status, "item status").value
         exactly_one(items=items, item_ids=item_ids, filters=filters)
         repo = self if dataset is None else type(self)(self._client, dataset=dataset)
         if filters is not None:

@@ -4,20 +4,13 @@ from __future__ import annotations
 import time
 from typing import List, Optional
 
+from .._enums import coerce
 from .._repository import Repository, confirm_delete, exactly_one, path
 from ..entities.organization import CacheAction, MemberOrgRole, Organization, OrganizationsPlans, PodType
 from ..entities.user import User
 from ..exceptions import NotFound
 
 CACHE_POLL_CAP = 8.0
-
-
-def _enum_value(enum_cls, value, what: str) -> str:
-    try:
-        return enum_cls(value.value if isinstance(value, enum_cls) else value).value
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise ValueError(f"unknown {what} {value!r}; expected one of: {allowed}") from None
 
 
 class Organizations(Repository):
@@ -57,7 +50,7 @@ class Organizations(Repository):
     # -- members, groups, integrations ----------------------------------------------------------
     def list_members(self, organization: Optional[Organization] = None, organization_id: Optional[str] = None,
                      organization_name: Optional[str] = None, role: Optional[MemberOrgRole] = None) -> List[User]:
-        wanted = _enum_value(MemberOrgRole, role, "organization role") if role is not None else None
+        wanted = coerce(MemberOrgRole, role, "organization role").value if role is not None else None
         org = self._resolve(organization, organization_id, organization_name)
         users = [User(self._client, j, org=org) for j in self._request("GET", path("/orgs/{}/members", org.id))]
         return [u for u in users if wanted is None or u.role == wanted]
@@ -76,7 +69,7 @@ class Organizations(Repository):
 
     def add_member(self, email: str, role: MemberOrgRole = MemberOrgRole.MEMBER, organization_id: Optional[str] = None,
                    organization_name: Optional[str] = None, organization: Optional[Organization] = None) -> bool:
-        body = {"emails": [email], "role": _enum_value(MemberOrgRole, role, "organization role")}
+        body = {"emails": [email], "role": coerce(MemberOrgRole, role, "organization role").value}
         org = self._resolve(organization, organization_id, organization_name)
         self._request("POST", path("/orgs/{}/members", org.id), json=body)
         return True
@@ -84,7 +77,7 @@ class Organizations(Repository):
     def update_member(self, email: str, role: MemberOrgRole = MemberOrgRole.MEMBER,
                       organization_id: Optional[str] = None, organization_name: Optional[str] = None,
                       organization: Optional[Organization] = None) -> dict:
-        body = {"role": _enum_value(MemberOrgRole, role, "organization role"), "email": email}
+        body = {"role": coerce(MemberOrgRole, role, "organization role").value, "email": email}
         org = self._resolve(organization, organization_id, organization_name)
         return self._request("PATCH", path("/orgs/{}/members", org.id), json=body)
 
@@ -100,7 +93,7 @@ class Organizations(Repository):
     def update(self, plan: str, organization: Optional[Organization] = None, organization_id: Optional[str] = None,
                organization_name: Optional[str] = None) -> Organization:
         """Switch the plan (``premium``/``freemium``); the entity is refreshed from the answer."""
-        body = {"plan": _enum_value(OrganizationsPlans, plan, "plan")}
+        body = {"plan": coerce(OrganizationsPlans, plan, "plan").value}
         org = self._resolve(organization, organization_id, organization_name)
         answer = self._request("PATCH", path("/orgs/{}/plan", org.id), json=body)
         if isinstance(answer, dict) and answer.get("id") == org.id:
@@ -111,8 +104,8 @@ class Organizations(Repository):
                      organization: Optional[Organization] = None, mode: CacheAction = CacheAction.APPLY,
                      pod_type: PodType = PodType.SMALL) -> bool:
         """Apply or destroy the organization's FaaS cache (filestore first, then the cache service)."""
-        mode = _enum_value(CacheAction, mode, "cache mode")
-        pod = _enum_value(PodType, pod_type, "pod type")
+        mode = coerce(CacheAction, mode, "cache mode").value
+        pod = coerce(PodType, pod_type, "pod type").value
         org = self._resolve(organization, organization_id, organization_name)
         if org.name is None:
             org = self.get(organization_id=org.id)

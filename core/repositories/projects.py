@@ -8,6 +8,7 @@ import tempfile
 import webbrowser
 from typing import List, Optional
 
+from .._enums import coerce
 from .._repository import Repository, confirm_delete, path
 from ..entities.project import MemberRole, Project
 from ..entities.user import User
@@ -39,11 +40,7 @@ def save_state(state_dir: str, key: str, value: dict) -> None:
 
 
 def _role(role) -> str:
-    try:
-        return MemberRole(role.value if isinstance(role, MemberRole) else role).value
-    except ValueError:
-        allowed = ", ".join(r.value for r in MemberRole)
-        raise ValueError(f"unknown project role {role!r}; expected one of: {allowed}") from None
+    return coerce(MemberRole, role, "project role").value
 
 
 class Projects(Repository):

@@ -119,7 +119,7 @@ def test_update_status_by_task_and_by_assignment(dataset, files, unique):
         dataset.items.update_status("completed", items=[files[0]])
     task = dataset.tasks.create(unique("status"), assignee_ids=[ANNA], items=files)
     assignment_id = task.assignment_ids[0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown item status .bogus.; expected one of: completed"):
         dataset.items.update_status("bogus", items=[files[0]], task_id=task.id)
 
     assert dataset.items.update_status("completed", items=files[:2], task_id=task.id) is True

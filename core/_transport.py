@@ -151,7 +151,7 @@ class Transport:
             except requests.Timeout as exc:
                 raise APITimeoutError("408", f"request timed out: {type(exc).__name__}", method, path) from None
             except requests.ConnectionError as exc:
-                raise APIConnectionError("3001", f"connection failed: {_describe(exc)}", method, path) from None
+                raise APIConnectionError("3001", f"connection failed: {describe_binary(exc)}", method, path) from None
             logger.debug("%s %s -> %s (%.0f ms)", method, path, response.status_code,
                          (time.monotonic() - started) * 1000)
             if _should_retry_status(response.status_code, idempotent):
@@ -229,7 +229,7 @@ def _outcome_label(state: RetryCallState) -> str:
     return type(exc).__name__
 
 
-def _describe(exc: Exception) -> str:
+def describe_binary(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 300 else text[:300] + "..."
 

@@ -69,7 +69,7 @@ def make_dir(ctx, dataset: dict, raw_path):
 
 
 def _store_file(ctx, dataset: dict, filename: str, part: FilePart, mode: str, fields: dict) -> Tuple[dict, str]:
-    system = _describe(part.path, filename, part.content_type, part.size, part.head)
+    system = describe_binary(part.path, filename, part.content_type, part.size, part.head)
     user_meta = _parse_metadata(fields.get("metadata"))
     description = fields.get("description")
     with ctx.store.transaction():
@@ -112,8 +112,8 @@ def _parse_metadata(raw) -> dict:
     return value
 
 
-def _describe(temp_path: str, filename: str, part_type: Optional[str], size: Optional[int] = None,
-              head: Optional[bytes] = None) -> dict:
+def describe_binary(temp_path: str, filename: str, part_type: Optional[str], size: Optional[int] = None,
+                    head: Optional[bytes] = None) -> dict:
     """System metadata of a stored binary: exact size, mimetype, image size, link info.
 
     ``size`` and ``head`` (its first bytes) are read from the file unless the caller already knows them.

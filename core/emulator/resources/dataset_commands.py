@@ -20,6 +20,7 @@ from .datasets import check_name, get_dataset, new_dataset
 from .projects import get_project
 
 EXPORT_DIR = "/.dataloop/exports"
+ID_CHUNK = 5000  # ids per "$in" (well under SQLite's bound-parameter limit)
 SUBSETS = ("train", "validation", "test")
 
 
@@ -137,11 +138,15 @@ def _json_name(filename: str, version: str) -> str:
     return relative + ".json" if version == "V2" else posixpath.splitext(relative)[0] + ".json"
 
 
-def _with_annotations(ctx, dataset_id: str, items: list, annotations_query) -> list:
+def with_annotations(ctx, dataset_id: str, items: list, annotations_query) -> list:
+    """``items`` each with the ``annotations`` (matching the query, if any) of that item, looked up by item id."""
+    wanted = (annotations_query or {}).get("filter") or {}
     by_item = {}
-    for doc in ctx.store.list("annotation", dataset_id):
-        if annotations_query is None or dql.matches(doc, annotations_query.get("filter") or {}):
-            by_item.setdefault(doc.get("itemId"), []).append(doc)
+    ids = [item["id"] for item in items]
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = {"itemId": {"$in": ids[start:start + ID_CHUNK]}}
+        for doc in dql.select(ctx.store, "annotation", {"$and": [wanted, chunk]}, scope=dataset_id):
+            by_item.setdefault(doc["itemId"], []).append(doc)
     return [{**item, "annotations": by_item.get(item["id"], [])} for item in items]
 
 
@@ -189,7 +194,7 @@ def _export(ctx, dataset: dict, body: dict) -> dict:
                             join=items_query.get("join") or None))
     items = [i for i in items if not i["filename"].startswith("/.dataloop/")]  # system files: never exported
     if annotations.get("include", True if export_type is None else False):
-        items = _with_annotations(ctx, dataset_id, items, body.get("annotationsQuery"))
+        items = with_annotations(ctx, dataset_id, items, body.get("annotationsQuery"))
     stamp = ctx.store.new_id()
     if export_type == "json":
         output = _store_output(ctx, dataset, f"{stamp}.json", json.dumps(items).encode(), "application/json")

@@ -25,7 +25,7 @@ from .. import dql
 from ..errors import BadRequest, NotFound
 from ..ids import is_object_id, now_iso
 from ..routing import Route
-from .dataset_commands import _with_annotations
+from .dataset_commands import with_annotations
 from .datasets import get_dataset
 
 MANIFEST_VERSION = "1.0"
@@ -104,7 +104,7 @@ def _records(ctx, dataset_id: str, options: dict) -> list:
         since = version_iso(options["fromVersion"])
         touched = _changed_item_ids(ctx, dataset_id, since)
         items = [i for i in items if (i.get("updatedAt") or "") >= since or i["id"] in touched]
-    return _with_annotations(ctx, dataset_id, items, None)
+    return with_annotations(ctx, dataset_id, items, None)
 
 
 def _deleted_items(ctx, dataset_id: str, options: dict) -> list:

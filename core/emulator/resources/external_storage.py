@@ -16,7 +16,7 @@ from typing import Optional, Tuple
 from ..errors import BadRequest, NotFound
 from ..routing import Route
 from . import _item_docs as docs
-from ._uploads import _describe
+from ._uploads import describe_binary
 from .datasets import get_dataset
 
 S3_DRIVER_TYPES = ("s3", "storage", "powerscaleS3")
@@ -78,7 +78,7 @@ def import_object(env, dataset: dict, s3, driver: dict, key: str, filename: str,
             body = s3.get_object(Bucket=driver["bucketName"], Key=key)["Body"]
             for chunk in body.iter_chunks(CHUNK):
                 handle.write(chunk)
-        system = _describe(temp_path, filename, None)
+        system = describe_binary(temp_path, filename, None)
         system["externalStorage"] = {"driverId": driver["id"], "bucket": driver["bucketName"], "key": key,
                                      "etag": etag}
         if etag and "-" not in etag:  # a single-part ETag is the object's md5

@@ -17,7 +17,8 @@ def get_command(ctx, command_id: str) -> dict:
 
 def list_all(ctx):
     """The caller's commands (and those without a recorded creator), newest first."""
-    return [d for d in ctx.store.list("command", order="id DESC") if d.get("creator") in (None, ctx.user)]
+    mine = "json_extract(doc, '$.creator') IS NULL OR json_extract(doc, '$.creator') = ?"
+    return ctx.store.list("command", where=mine, params=(ctx.user,), order="id DESC")
 
 
 def get_one(ctx, command_id):

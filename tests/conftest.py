@@ -1,12 +1,16 @@
 """Shared fixtures: one emulator per test session over real HTTP on a free port, and clients bound to it."""
 from __future__ import annotations
 
+import importlib.util
 import uuid
 
 import pytest
 
 from dataloop_core import DataloopClient
 from dataloop_core.emulator import EmulatorServer
+
+# each orchestrator's tests run in that orchestrator's own venv (./dev test runs every leg)
+collect_ignore = [f"{name}_tests" for name in ("airflow", "prefect") if importlib.util.find_spec(name) is None]
 
 
 @pytest.fixture(scope="session")

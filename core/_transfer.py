@@ -247,11 +247,11 @@ def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mod
                with_md5: bool = False, on_bytes: Optional[OnBytes] = None) -> Tuple[dict, str]:
     """Upload one file as one streamed multipart POST, verify what the server stored; return ``(item, op)``.
 
-    ``op`` is the server's ``x-item-op`` (created, overwrite, skip). The item's ``metadata.system.size`` must
-    equal the bytes sent and, with ``with_md5``, its ``metadata.user.sync.md5`` the md5 of those bytes (so
-    ``remote_hash(item)`` is the content's hash); otherwise the item is deleted and :class:`CorruptTransfer`
-    raised — except when ``mode=skip`` kept an older item of another size: that one is replaced once (as the
-    SDK does).
+    ``op`` is the server's ``x-item-op`` (created, overwrite, skip). ``skip`` (``mode="skip"`` and an item of
+    that name exists, whatever its size) returns the existing item untouched: nothing stored is ever deleted,
+    replaced or modified. Otherwise the item's ``metadata.system.size`` must equal the bytes sent and, with
+    ``with_md5``, its ``metadata.user.sync.md5`` the md5 of those bytes (so ``remote_hash(item)`` is the
+    content's hash); if not, the item just written is deleted and :class:`CorruptTransfer` raised.
     """
     if mode not in UPLOAD_MODES:
         raise ValueError(f"mode must be one of {UPLOAD_MODES}, got {mode!r}")
@@ -261,27 +261,23 @@ def upload_one(transport, dataset_id: str, source: Source, remote_path: str, mod
     if item_description is not None:
         fields.append(("description", str(item_description)))
     metadata = _metadata_template(item_metadata, with_md5)
-    filename = posixpath.basename(remote_path)
-    for attempt in (1, 2):
-        body = _MultipartBody(fields, filename, opener, size, metadata, on_bytes)
-        # small: one buffer; known length: Content-Length; unknown (a pipe): a bare generator, sent chunked
-        data = (body.whole if size is not None and size <= IN_MEMORY_LIMIT
-                else (lambda: body) if size is not None else (lambda: iter(body)))
-        response = transport.request("POST", path("/datasets/{}/items", dataset_id), params={"mode": mode},
-                                     data=data, headers={"Content-Type": body.content_type}, timeout=timeout)
-        item = response.json()
-        op = response.headers.get("x-item-op", "na")
-        stored_size, stored_hash = remote_size(item), remote_hash(item)
-        if stored_size == body.sent and (op == "skip" or stored_hash == body.md5 or not with_md5):
-            return item, op
-        transport.request("DELETE", path("/items/{}", item["id"]))
-        if op != "skip" or attempt == 2:
-            raise CorruptTransfer("3001", f"upload of {remote_path} is corrupt: sent {body.sent} bytes (md5 "
-                                          f"{body.md5}), server stored {stored_size} (md5 {stored_hash}); "
-                                          f"the item was deleted")
-        logger.info("existing %s has a different size (%s != %s): replacing it", remote_path, stored_size,
-                    body.sent)
-    raise AssertionError("unreachable")
+    body = _MultipartBody(fields, posixpath.basename(remote_path), opener, size, metadata, on_bytes)
+    # small: one buffer; known length: Content-Length; unknown (a pipe): a bare generator, sent chunked
+    data = (body.whole if size is not None and size <= IN_MEMORY_LIMIT
+            else (lambda: body) if size is not None else (lambda: iter(body)))
+    response = transport.request("POST", path("/datasets/{}/items", dataset_id), params={"mode": mode},
+                                 data=data, headers={"Content-Type": body.content_type}, timeout=timeout)
+    item = response.json()
+    op = response.headers.get("x-item-op", "na")
+    if op == "skip":
+        logger.info("skipped %s: an item with that name exists (overwrite=False)", remote_path)
+        return item, op
+    stored_size, stored_hash = remote_size(item), remote_hash(item)
+    if stored_size == body.sent and (stored_hash == body.md5 or not with_md5):
+        return item, op
+    transport.request("DELETE", path("/items/{}", item["id"]))
+    raise CorruptTransfer("3001", f"upload of {remote_path} is corrupt: sent {body.sent} bytes (md5 {body.md5}), "
+                                  f"server stored {stored_size} (md5 {stored_hash}); the item was deleted")
 
 
 # -- download --------------------------------------------------------------------------------------

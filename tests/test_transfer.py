@@ -42,11 +42,11 @@ def test_upload_one_streams_file_and_reports_op(client, dataset, tmp_path):
     assert (op, replaced["id"], replaced["metadata"]["system"]["size"]) == ("overwrite", item["id"], 3)
 
 
-def test_upload_one_skip_with_different_size_replaces_item(client, dataset):
+def test_upload_one_skip_with_different_size_keeps_item(client, dataset):
     first, _ = _transfer.upload_one(client.transport, dataset.id, b"one", "/s.txt")
     second, op = _transfer.upload_one(client.transport, dataset.id, b"longer content", "/s.txt")
-    assert op == "created" and second["id"] != first["id"]
-    assert second["metadata"]["system"]["size"] == len(b"longer content")
+    assert op == "skip" and second["id"] == first["id"] and second["metadata"]["system"]["size"] == 3
+    assert client.items.get(item_id=first["id"]).size == 3
 
 
 def test_upload_one_rejects_bad_input(client, dataset):

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from .. import _transfer
 from ..entities.item import ExportMetadata, Item, Link
@@ -153,7 +153,8 @@ def _json_metadata(annotations_path: Optional[str]) -> Optional[dict]:
         return json.load(handle).get("metadata")
 
 
-def _upload_job(items, job: UploadJob, mode: str) -> Item:
+def _upload_job(items, job: UploadJob, mode: str) -> Tuple[Item, str]:
+    """Upload one job (retrying transient failures) and its annotations; ``(item, op)``."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             item_json, op = _transfer.upload_one(items._transport, items.dataset_id, job.source, job.remote_path,
@@ -171,7 +172,7 @@ def _upload_job(items, job: UploadJob, mode: str) -> Item:
             annotations = json.load(handle).get("annotations") or []
         if annotations:
             item.annotations.upload(annotations)
-    return item
+    return item, op
 
 
 def upload(items, local_path, local_annotations_path, remote_path, remote_name, file_types, overwrite,
@@ -184,7 +185,7 @@ def upload(items, local_path, local_annotations_path, remote_path, remote_name, 
         jobs = build_jobs(local_path, local_annotations_path, remote_path, remote_name, file_types, item_metadata,
                           export_version, item_description, temp_files)
         mode = "overwrite" if overwrite else "skip"
-        results, errors = [], []
+        errors = []
 
         def run(job):
             try:
@@ -192,10 +193,14 @@ def upload(items, local_path, local_annotations_path, remote_path, remote_name, 
             except Exception as exc:  # collected: one bad file must not stop the others
                 logger.warning("upload of %s failed: %s", job.remote_path, exc)
                 errors.append(f"{job.remote_path}: {exc}")
-                return None
+                return None, "failed"
 
         with ThreadPoolExecutor(min(UPLOAD_WORKERS, max(1, len(jobs)))) as pool:
-            results = [r for r in pool.map(run, jobs) if r is not None]
+            outcomes = list(pool.map(run, jobs))
+        results = [item for item, _ in outcomes if item is not None]
+        skipped = sum(op == "skip" for _, op in outcomes)
+        logger.info("upload: %d uploaded, %d skipped (names exist, overwrite=False), %d failed",
+                    len(results) - skipped, skipped, len(errors))
     finally:
         for temp in temp_files:
             os.remove(temp)

@@ -9,6 +9,7 @@ from .exceptions import PlatformException
 from .filters import (Filters, FiltersKnownFields, FiltersMethod, FiltersOperations, FiltersOrderByDirection,
                       FiltersResource)
 from .paging import PagedEntities
+from .runs import RunKind, RunStatus
 from .entities.annotation import Annotation, AnnotationStatus, ViewAnnotationOptions
 from .entities.annotation_collection import AnnotationCollection
 from .entities.annotation_definitions import (Box, Classification, Cube, Ellipse, FreeText, Point, Polygon, Polyline,

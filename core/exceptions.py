@@ -50,6 +50,26 @@ class ExportAnnotationError(PlatformException): pass
 class UnknownException(PlatformException): pass
 
 
+class RunError(DataloopError):
+    """A wait on something the platform runs did not end in success; ``status`` is its last ``RunStatus``."""
+
+    def __init__(self, message: str, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class RunFailed(RunError):
+    """The run ended unsuccessfully (failed, aborted, terminated...); the message carries the platform's."""
+
+
+class RunTimeout(RunError, TimeoutError):
+    """The run did not end before the wait's deadline (it goes on running unless the caller cancels it)."""
+
+
+class RunCancelled(RunError):
+    """The wait was cancelled by its caller (and the remote run cancelled unless asked not to)."""
+
+
 class APIConnectionError(SDKError):
     """The request never got an HTTP answer (refused, reset, DNS, TLS)."""
 

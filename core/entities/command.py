@@ -5,6 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Callable, Optional
 
+from ..runs import RunKind, RunStatus
 from .base import Entity, Field
 
 
@@ -46,6 +47,14 @@ class Command(Entity):
         except ValueError:
             raise ValueError(f"command {self.id} has an unknown status {self.status!r}") from None
         return status not in TERMINAL_STATUSES
+
+    def run_status(self) -> RunStatus:
+        error = self.error
+        message = error if isinstance(error, str) or error is None else (
+            error.get("message") if isinstance(error, dict) and error.get("message") else str(error))
+        return RunStatus(RunKind.COMMAND.value, self.id, self.status, terminal=not self.in_progress(),
+                         succeeded=self.status == CommandsStatus.SUCCESS.value, message=message or None,
+                         percent=self.progress)
 
     def wait(self, timeout: float = 0, step: Optional[float] = None, backoff_factor: float = 1,
              iteration_callback: Optional[Callable[[], None]] = None) -> "Command":

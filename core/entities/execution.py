@@ -5,6 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Optional
 
+from ..runs import RunKind, RunStatus
 from .base import Entity, Field, Parent
 
 
@@ -49,6 +50,13 @@ class Execution(Entity):
     def in_progress(self) -> bool:
         """True until the latest status is terminal (success, failed, terminated, aborted, ...)."""
         return self.latest_status.get("status") not in TERMINAL_STATUSES
+
+    def run_status(self) -> RunStatus:
+        latest = self.latest_status
+        status = latest.get("status") or ExecutionStatus.CREATED.value
+        return RunStatus(RunKind.EXECUTION.value, self.id, status, terminal=status in TERMINAL_STATUSES,
+                         succeeded=status == ExecutionStatus.SUCCESS.value, message=latest.get("message") or None,
+                         percent=latest.get("percentComplete"), output=self.output)
 
     service = Parent()
 

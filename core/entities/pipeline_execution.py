@@ -5,6 +5,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Dict, List, Optional
 
+from ..runs import RunKind, RunStatus
 from .base import Entity, Field, Parent
 
 
@@ -40,6 +41,24 @@ class PipelineExecution(Entity):
 
     def in_progress(self) -> bool:
         return self.status not in TERMINAL_STATUSES
+
+    def run_status(self) -> RunStatus:
+        """Percent: the share of this cycle's nodes that finished; message: what its failed nodes said."""
+        finished = [n for n in self.nodes if n.get("status") in TERMINAL_STATUSES]
+        percent = round(100 * len(finished) / len(self.nodes), 1) if self.nodes else None
+        return RunStatus(RunKind.PIPELINE_EXECUTION.value, self.id, self.status,
+                         terminal=not self.in_progress(), succeeded=self.status == PipelineExecutionStatus.SUCCESS,
+                         message=self._failure_message(), percent=percent)
+
+    def _failure_message(self) -> Optional[str]:
+        failed = [n for n in self.nodes if n.get("status") == "failed"]
+        messages = []
+        for node in failed:
+            runs = self.executions.get(node.get("id")) or []
+            said = next(((r.get("latestStatus") or {}).get("message") for r in reversed(runs)
+                         if (r.get("latestStatus") or {}).get("message")), None)
+            messages.append(f"node {node.get('name') or node.get('id')!r} failed" + (f": {said}" if said else ""))
+        return "; ".join(messages) or None
 
     pipeline = Parent()
 

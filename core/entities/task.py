@@ -5,6 +5,7 @@ from enum import Enum, IntEnum
 from functools import cached_property
 from typing import List, Optional
 
+from ..runs import RunKind, RunStatus
 from .base import Entity, Field, Parent
 
 
@@ -64,6 +65,21 @@ class Task(Entity):
     for_review = Field("forReview", readonly=True)
     issues = Field("issues", readonly=True)
     priority = Field("priority")
+
+    def run_status(self, min_percent: float = 100, statuses: Optional[List[str]] = None) -> RunStatus:
+        """Progress as a run: terminal once ``progress >= min_percent`` or, with ``statuses``, once every item of
+        the task has one of them. A task never fails; its output holds the item counts per status."""
+        counts, total = self.item_status or {}, self.total_items or 0
+        if statuses is not None:
+            done = sum(counts.get(s, 0) for s in statuses)
+            percent = round(100 * done / total, 1) if total else 0.0
+            reached = bool(total) and done == total
+        else:
+            percent = float(self.progress or 0)
+            reached = bool(total) and percent >= min_percent
+        message = f"{sum(counts.values())} of {total} items have a status"
+        return RunStatus(RunKind.TASK.value, self.id, self.status or "open", terminal=reached, succeeded=reached,
+                         message=message, percent=percent, output={"itemStatus": dict(counts), "totalItems": total})
 
     @property
     def assignmentIds(self) -> List[str]:  # noqa: N802 - the official SDK's attribute name

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
-from .._polling import poll
+from .._polling import DEFAULT_TIMEOUT, poll, wait_for_status
 from .._repository import Repository, path
 from ..entities.command import Command, CommandsStatus
 from ..exceptions import FailedDependency
+from ..runs import RunStatus
 
 
 class Commands(Repository):
@@ -43,6 +44,22 @@ class Commands(Repository):
                        lambda c: f"command {c.id} (status {c.status}, progress {c.progress}%)",
                        timeout=timeout, backoff_factor=backoff_factor, step=step, on_iteration=iteration_callback)
         return self.check_success(command)
+
+    # -- the orchestration contract (dataloop_core.runs) -------------------------------------------
+    def status(self, command_id: str) -> RunStatus:
+        return self.get(command_id=command_id).run_status()
+
+    def cancel(self, command_id: str) -> RunStatus:
+        """Abort the command; one that already ended is left as it is."""
+        command = self.get(command_id=command_id)
+        if not command.in_progress():
+            return command.run_status()
+        return self.abort(command_id=command_id).run_status()
+
+    def wait_for(self, command_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, **options) -> RunStatus:
+        """Wait until the command ends; see ``dataloop_core.runs`` for the options and failure rules."""
+        return wait_for_status(lambda: self.status(command_id), lambda: self.cancel(command_id), timeout=timeout,
+                               **options)
 
     @staticmethod
     def check_success(command: Command) -> Command:

@@ -8,6 +8,7 @@ import time
 import webbrowser
 from typing import List, Optional
 
+from .._polling import DEFAULT_TIMEOUT, wait_for_status
 from .._repository import Repository, exactly_one, own_filters, path
 from ..entities.command import Command
 from ..entities.task import ItemAction, Task, TaskPriority, TaskType
@@ -15,6 +16,7 @@ from ..entities.workload import as_workload
 from ..exceptions import BadRequest, MissingEntity, NotFound
 from ..filters import Filters, FiltersOperations, FiltersResource, SingleFilter
 from ..paging import PagedEntities
+from ..runs import RunStatus
 
 logger = logging.getLogger("dataloop_core.tasks")
 URL = "/annotationtasks"
@@ -137,6 +139,28 @@ class Tasks(Repository):
             state = "not found" if not pages.items_count else "is not unique; get it by id"
             raise NotFound("404", f"Annotation task {task_name!r} {state}")
         return pages.items[0]
+
+    # -- the orchestration contract (dataloop_core.runs) -------------------------------------------
+    def status(self, task_id: str, min_percent: float = 100, statuses: Optional[List[str]] = None) -> RunStatus:
+        """The task's progress as a run: terminal once ``min_percent`` is reached, or once every item has one of
+        ``statuses`` (e.g. ``["completed", "discard"]``)."""
+        if not 0 < min_percent <= 100:
+            raise ValueError(f"min_percent must be in (0, 100], got {min_percent!r}")
+        if statuses is not None and (isinstance(statuses, str) or not statuses
+                                     or not all(isinstance(s, str) and s for s in statuses)):
+            raise ValueError(f"statuses must be a non-empty list of item status names, got {statuses!r}")
+        return self.get(task_id=task_id).run_status(min_percent=min_percent, statuses=statuses)
+
+    def cancel(self, task_id: str, **_) -> RunStatus:
+        raise ValueError(f"an annotation task cannot be cancelled (task {task_id}); delete it with tasks.delete")
+
+    def wait_for(self, task_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, min_percent: float = 100,
+                 statuses: Optional[List[str]] = None, cancel_remote: bool = False, **options) -> RunStatus:
+        """Wait until the task reaches ``min_percent`` (or every item one of ``statuses``); a cancelled wait leaves
+        the task as it is."""
+        self.status(task_id, min_percent, statuses)  # checks the arguments and the id before waiting
+        fetch = lambda: self.status(task_id, min_percent, statuses)  # noqa: E731
+        return wait_for_status(fetch, fetch, timeout=timeout, cancel_remote=cancel_remote, **options)
 
     def get_items(self, task_id: Optional[str] = None, task_name: Optional[str] = None, dataset=None,
                   filters: Optional[Filters] = None, get_consensus_items: bool = False,

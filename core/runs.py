@@ -1,0 +1,90 @@
+"""The status-and-wait contract for everything the platform runs, as orchestrators hold it.
+
+One small, JSON-serialisable ``RunStatus`` for executions, pipeline executions, commands and annotation-task
+progress; one ``wait`` shape (finite default timeout, ``raise_on_failure``, a cancel event, a progress hook) and
+one ``cancel`` per kind. Repositories implement ``status``/``wait_for``/``cancel`` by id; ``client.runs`` dispatches
+on the kind, which is what one trigger or job run needs to persist: ``(kind, id)``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any, Optional
+
+from ._polling import DEFAULT_TIMEOUT
+
+
+class RunKind(str, Enum):
+    EXECUTION = "execution"
+    PIPELINE_EXECUTION = "pipeline_execution"
+    COMMAND = "command"
+    TASK = "task"
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """Where one run stands. ``terminal``: it will not change any more (a task: it reached the wait's threshold);
+    ``succeeded``: terminal and successful; ``message``: the platform's (the error text of a failure)."""
+
+    kind: str
+    id: str
+    status: str
+    terminal: bool
+    succeeded: bool
+    message: Optional[str] = None
+    percent: Optional[float] = None
+    output: Any = None
+
+    def describe(self) -> str:
+        text = f"{self.kind.replace('_', ' ')} {self.id} is {self.status}"
+        if self.percent is not None and not self.terminal:
+            text += f" ({self.percent:g}%)"
+        return text + (f": {self.message}" if self.message else "")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunStatus":
+        known = {f.name for f in fields(cls)}
+        missing = {"kind", "id", "status", "terminal", "succeeded"} - data.keys()
+        if missing:
+            raise ValueError(f"not a RunStatus: missing {', '.join(sorted(missing))}")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class Runs:
+    """``client.runs``: status, wait and cancel of any run by ``(kind, id)``.
+
+    Extra keyword arguments go to the kind's repository: ``pipeline_id`` for pipeline executions;
+    ``min_percent`` or ``statuses`` for tasks.
+    """
+
+    def __init__(self, client):
+        self._client = client
+
+    def _repository(self, kind):
+        try:
+            kind = RunKind(getattr(kind, "value", kind))
+        except ValueError:
+            allowed = ", ".join(k.value for k in RunKind)
+            raise ValueError(f"unknown run kind {kind!r}; expected one of: {allowed}") from None
+        return getattr(self._client, {RunKind.EXECUTION: "executions", RunKind.PIPELINE_EXECUTION:
+                                      "pipeline_executions", RunKind.COMMAND: "commands",
+                                      RunKind.TASK: "tasks"}[kind])
+
+    def status(self, kind, run_id: str, **options) -> RunStatus:
+        """One cheap read of the run's status."""
+        return self._repository(kind).status(run_id, **options)
+
+    def wait(self, kind, run_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, raise_on_failure: bool = True,
+             cancel_event=None, on_progress=None, poll_interval: Optional[float] = None,
+             cancel_remote: bool = True, **options) -> RunStatus:
+        """Wait until the run is terminal (see ``_polling.wait_for_status`` for the failure rules)."""
+        return self._repository(kind).wait_for(run_id, timeout=timeout, raise_on_failure=raise_on_failure,
+                                               cancel_event=cancel_event, on_progress=on_progress,
+                                               poll_interval=poll_interval, cancel_remote=cancel_remote, **options)
+
+    def cancel(self, kind, run_id: str, **options) -> RunStatus:
+        """Cancel the run; a run that already ended is left as it is and its status returned."""
+        return self._repository(kind).cancel(run_id, **options)

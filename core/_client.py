@@ -6,9 +6,9 @@ from functools import cached_property
 from typing import Optional, Union
 
 from ._transport import Transport, TransportOptions
+from .credentials import Credentials
 
 ENV_BASE_URL = "DATALOOP_BASE_URL"
-ENV_TOKEN = "DATALOOP_TOKEN"
 ENV_VERIFY = "DATALOOP_VERIFY_SSL"
 KNOWN_CONSOLES = {
     "https://gate.dataloop.ai": "https://console.dataloop.ai/",
@@ -18,24 +18,30 @@ KNOWN_CONSOLES = {
 
 
 class DataloopClient:
-    """Entry point: ``DataloopClient(base_url=..., token=...)`` or the ``DATALOOP_*`` environment variables.
+    """Entry point: ``DataloopClient(base_url=..., token=...)``, ``credentials=Credentials...``, or the
+    ``DATALOOP_*`` environment variables (``DATALOOP_BASE_URL`` and those of :meth:`Credentials.from_env`).
 
     ``base_url`` is the gate root (``https://gate.dataloop.ai`` or an emulator's ``http://127.0.0.1:4020``);
     the client adds ``/api/v1``. Repositories hang off the client and off entities as in the official SDK.
+    A pickled client carries no secret: unpickled, it signs in from the ``DATALOOP_*`` environment of its
+    process, and its first request raises ``Unauthorized`` ("client was unpickled without credentials")
+    when that has none.
     """
 
     def __init__(self, base_url: Optional[str] = None, token: Optional[str] = None, *,
+                 credentials: Optional[Credentials] = None,
                  timeout: Union[float, tuple] = (10.0, 120.0), max_retries: int = 5,
                  verify: Optional[Union[bool, str]] = None, pool_size: int = 32,
                  console_url: Optional[str] = None, state_dir: Optional[str] = None,
                  transport: Optional[Transport] = None):
         if transport is None:
             base_url = base_url or os.environ.get(ENV_BASE_URL)
-            token = token or os.environ.get(ENV_TOKEN)
+            if token is None and credentials is None:
+                credentials = Credentials.find_in_env()
             if verify is None:
                 verify = os.environ.get(ENV_VERIFY, "true").lower() not in ("0", "false", "no")
             options = TransportOptions(timeout=timeout, max_retries=max_retries, verify=verify, pool_size=pool_size)
-            transport = Transport(base_url, token, options)
+            transport = Transport(base_url, token, options, credentials=credentials)
         self.transport = transport
         self.console_url = (console_url or KNOWN_CONSOLES.get(transport.gate_url)
                             or transport.gate_url + "/console/")
@@ -45,6 +51,13 @@ class DataloopClient:
         """A client whose transport has some options changed (``timeout``, ``max_retries``, ``pool_size``...)."""
         return DataloopClient(transport=self.transport.with_options(**changes), console_url=self.console_url,
                               state_dir=self.state_dir)
+
+    def __getstate__(self) -> dict:
+        """What a pickle keeps: the transport (pickled without secrets) and the settings; no repositories."""
+        return {"transport": self.transport, "console_url": self.console_url, "state_dir": self.state_dir}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     @property
     def base_url(self) -> str:

@@ -1,6 +1,8 @@
 """The one place that speaks HTTP: session, auth, timeouts, retries, error mapping.
 
 Repositories never touch ``requests``; they call :meth:`Transport.json` or :meth:`Transport.request`.
+Sign-in is :class:`Credentials`' (``core/credentials.py``); when to sign in is :class:`_Auth`'s: before the first
+request, shortly before the token's ``exp``, and once after a 401 (m2m and refresh-token credentials only).
 """
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import email.utils
 import logging
 import os
 import random
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Union
@@ -17,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from . import _jwt
+from .credentials import ENV_NAMES, TOKEN_PATH, Credentials
 from .exceptions import APIConnectionError, APITimeoutError, PlatformException, TokenExpired, exception_for
 
 logger = logging.getLogger("dataloop_core.transport")
@@ -27,6 +31,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATC
 ALWAYS_RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT_RETRY_STATUSES = frozenset({502, 504})
 USER_AGENT = "dataloop-orchestrate/0.1 python-requests/" + requests.__version__
+# a renewable token is renewed when a quarter of its lifetime, at most this many seconds, is left
+RENEW_MARGIN_CAP = 60.0
 
 Timeout = Union[float, tuple]
 
@@ -49,20 +55,91 @@ class _RetryableResponse(Exception):
         self.response = response
 
 
+class _Auth:
+    """The bearer token of one client, shared by its ``with_options`` copies.
+
+    Signs in before the first request, renews shortly before expiry (renewable credentials) and on request
+    after a 401; one renewal at a time: threads that saw the same stale token wait for it and reuse its result.
+    """
+
+    def __init__(self, credentials: Optional[Credentials]):
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self._token: Optional[str] = None
+        self._refresh: Optional[str] = None
+        self._renew_at: Optional[float] = None
+        self._claims: dict = {}
+        if credentials is not None and credentials.static_token:
+            self._install(credentials.static_token, None, renewable=False)
+
+    @property
+    def renewable(self) -> bool:
+        return self._credentials is not None and self._credentials.renewable
+
+    @property
+    def claims(self) -> dict:
+        return self._claims
+
+    def current(self, post) -> str:
+        """The token to send now: signs in or renews first when it is missing or due."""
+        token, renew_at = self._token, self._renew_at
+        if token is not None and (renew_at is None or time.time() < renew_at):
+            return token
+        return self.renew(token, post)
+
+    def renew(self, stale: Optional[str], post) -> str:
+        """Replace ``stale`` by a fresh token, unless another thread already did."""
+        with self._lock:
+            if self._token is not None and self._token is not stale:
+                return self._token
+            if self._credentials is None:
+                raise exception_for("401", f"no token: pass token= or credentials=, or set {ENV_NAMES}")
+            self._credentials = self._credentials.resolve()
+            if not self._credentials.renewable:
+                if self._token is None:
+                    self._install(self._credentials.static_token, None, renewable=False)
+                    if time.time() < (self._renew_at or float("inf")):
+                        return self._token
+                raise TokenExpired("600", f"token expired at {_utc(self._claims.get('exp'))}; get a new one and "
+                                          f"set DATALOOP_TOKEN, or sign in with Credentials.from_m2m or "
+                                          f"Credentials.from_refresh_token (renewed automatically)")
+            grant = self._credentials.sign_in(post, self._refresh)
+            self._install(grant.token, grant.refresh_token or self._refresh, renewable=True)
+            logger.debug("token %s (%s), valid until %s", "renewed" if stale else "obtained",
+                         self._credentials.describe(), _utc(self._claims.get("exp")))
+            return self._token
+
+    def _install(self, token: str, refresh: Optional[str], renewable: bool) -> None:
+        """Make ``token`` current; a static one is due at ``exp``, a renewable one a margin earlier."""
+        claims = _jwt.claims(token)
+        exp = claims.get("exp")
+        renew_at = None
+        if isinstance(exp, (int, float)):
+            renew_at = exp
+            if renewable:
+                renew_at = exp - min(RENEW_MARGIN_CAP, max(0.0, exp - time.time()) / 4)
+        self._token, self._refresh, self._claims, self._renew_at = token, refresh, claims, renew_at
+
+
 class Transport:
-    """A pooled ``requests.Session`` bound to one Dataloop gate and token."""
+    """A pooled ``requests.Session`` bound to one Dataloop gate and its credentials."""
 
     def __init__(self, base_url: str, token: Optional[str] = None, options: TransportOptions = TransportOptions(),
-                 session: Optional[requests.Session] = None):
+                 session: Optional[requests.Session] = None, credentials: Optional[Credentials] = None, *,
+                 auth: Optional[_Auth] = None):
         if not base_url:
             raise ValueError("base_url is required (or set DATALOOP_BASE_URL), e.g. http://127.0.0.1:4020")
+        if token is not None and credentials is not None:
+            raise ValueError("pass token= or credentials=, not both")
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise TypeError(f"credentials must be a Credentials (Credentials.from_token, from_m2m, "
+                            f"from_refresh_token, from_env), got {type(credentials).__name__}")
         self.gate_url = base_url.rstrip("/")
         if self.gate_url.endswith(API_PREFIX):
             self.gate_url = self.gate_url[: -len(API_PREFIX)]
         self.api_url = self.gate_url + API_PREFIX
         self.options = options
-        self._token = token
-        self._claims = (token, _jwt.claims(token))
+        self._auth = auth or _Auth(Credentials.from_token(token) if token is not None else credentials)
         # True means "verify with the session's bundle" (the default one, or REQUESTS_CA_BUNDLE)
         self._verify = None if options.verify is True else options.verify
         self._session = session or self._new_session(options.pool_size, self.gate_url)
@@ -84,27 +161,29 @@ class Transport:
         return session
 
     def with_options(self, **changes) -> "Transport":
-        """A transport sharing this one's token, with some options changed (a new pool if its size changes)."""
+        """A transport sharing this one's sign-in (and its renewals), with some options changed (a new pool if
+        its size changes)."""
         options = replace(self.options, **changes)
         session = self._session if options.pool_size == self.options.pool_size else None
-        return Transport(self.gate_url, self._token, options, session=session)
+        return Transport(self.gate_url, options=options, session=session, auth=self._auth)
 
     @property
-    def token(self) -> Optional[str]:
-        return self._token
-
-    @token.setter
-    def token(self, value: Optional[str]) -> None:
-        self._token = value
+    def token(self) -> str:
+        """The bearer token sent now (signing in first if needed)."""
+        return self._auth.current(self._post_token)
 
     @property
     def token_claims(self) -> dict:
-        if self._claims[0] is not self._token:
-            self._claims = (self._token, _jwt.claims(self._token))
-        return self._claims[1]
+        """The claims of the current token (``email``, ``exp``...), signing in first if needed."""
+        self._auth.current(self._post_token)
+        return self._auth.claims
 
     def __repr__(self) -> str:  # never the token
-        return f"Transport(gate_url={self.gate_url!r}, authenticated={bool(self._token)})"
+        return f"Transport(gate_url={self.gate_url!r})"
+
+    def __reduce__(self):
+        """A pickled transport carries no secret: unpickled, it signs in from the ``DATALOOP_*`` environment."""
+        return Transport, (self.gate_url, None, self.options, None, Credentials(Credentials.ENVIRONMENT))
 
     def close(self) -> None:
         self._session.close()
@@ -131,16 +210,16 @@ class Transport:
         ``retry_safe`` overrides the idempotency rule for POSTs that are safe to repeat (DQL queries).
         """
         method = method.upper()
-        if auth:
-            self._check_token()
         url = (self.gate_url if gate else self.api_url) + path
         idempotent = method in IDEMPOTENT_METHODS if retry_safe is None else retry_safe
         replayable = idempotent and (not stream or method == "GET")
+        sent_token = [None]
 
         def send() -> requests.Response:
             request_headers = {"User-Agent": USER_AGENT}
-            if auth and self._token:
-                request_headers["authorization"] = f"Bearer {self._token}"
+            if auth:
+                sent_token[0] = self._auth.current(self._post_token)
+                request_headers["authorization"] = f"Bearer {sent_token[0]}"
             request_headers.update(headers or {})
             started = time.monotonic()
             try:
@@ -166,22 +245,27 @@ class Transport:
                                                    _outcome_label(state), state.attempt_number),
             reraise=True,
         )
-        try:
-            response = retrying(send)
-        except _RetryableResponse as exhausted:
-            response = exhausted.response
+
+        def send_with_retries() -> requests.Response:
+            try:
+                return retrying(send)
+            except _RetryableResponse as exhausted:
+                return exhausted.response
+
+        response = send_with_retries()
+        if response.status_code == 401 and auth and self._auth.renewable and _resendable(data, files):
+            logger.info("%s %s -> 401: renewing the token and sending once more", method, path)
+            response.close()
+            self._auth.renew(sent_token[0], self._post_token)
+            response = send_with_retries()
         if not response.ok:
             raise _error_from(response, method, path)
         return response
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _check_token(self) -> None:
-        if not self._token:
-            raise exception_for("401", "no token: pass token= or set DATALOOP_TOKEN")
-        exp = self.token_claims.get("exp")
-        if isinstance(exp, (int, float)) and time.time() >= exp:
-            expired_at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
-            raise TokenExpired("600", f"token expired at {expired_at}; get a new one and set DATALOOP_TOKEN")
+    def _post_token(self, body: dict) -> dict:
+        """``POST {gate}/token`` without a bearer (what :meth:`Credentials.sign_in` sends)."""
+        return self.json("POST", TOKEN_PATH, json=body, gate=True, auth=False, retry_safe=True) or {}
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -210,6 +294,18 @@ def parse_retry_after(value: Optional[str]) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _utc(epoch) -> str:
+    if not isinstance(epoch, (int, float)):
+        return "an unknown time"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _resendable(data: Any, files: Any) -> bool:
+    """A body can be sent again unless it is a stream already read (bodies built by a callable are rebuilt)."""
+    return all(callable(part) or part is None or isinstance(part, (bytes, str, dict, list, tuple))
+               for part in (data, files))
 
 
 def _should_retry_status(status: int, idempotent: bool) -> bool:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import asdict, dataclass
+from typing import Callable, Mapping, Optional
+
+from .summary import checked_fields
 
 
 @dataclass(frozen=True)
@@ -33,51 +35,73 @@ class ProgressSnapshot:
             return max(0.0, (self.files_total - self.files_done) / self.files_per_second)
         return None
 
+    def to_dict(self) -> dict:
+        """Plain JSON: the counters plus ``bytes_per_second``, ``files_per_second`` and ``eta`` (or ``None``)."""
+        return {**asdict(self), "bytes_per_second": self.bytes_per_second,
+                "files_per_second": self.files_per_second, "eta": self.eta}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "ProgressSnapshot":
+        """The snapshot of a :meth:`to_dict` (the derived rates are recomputed)."""
+        return cls(**checked_fields(cls, data, derived=("bytes_per_second", "files_per_second", "eta")))
+
 
 ProgressCallback = Callable[[ProgressSnapshot], None]
 
 
 class ProgressTracker:
-    """Thread-safe counters; calls ``callback`` at most every ``interval`` seconds (and once at the end)."""
+    """Counters that workers update from any thread; the callback is called only by :meth:`tick` and
+    :meth:`finish`, i.e. from the one thread that drives the run, at most every ``interval`` seconds (and
+    once at the end)."""
 
-    def __init__(self, callback: Optional[ProgressCallback] = None, interval: float = 0.2):
+    def __init__(self, callback: Optional[ProgressCallback] = None, interval: float = 1.0):
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
+            raise ValueError(f"progress_interval must be a number of seconds >= 0, got {interval!r}")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"progress must be a callable taking a ProgressSnapshot, got {type(callback).__name__}")
         self._callback = callback
-        self._interval = interval
+        self.interval = float(interval)
         self._lock = threading.Lock()
         self._started = time.monotonic()
-        self._last_emit = 0.0
+        self._last_emit: Optional[float] = None
         self.files_total = self.bytes_total = 0
         self.files_done = self.bytes_done = self.failed = 0
+
+    @property
+    def reporting(self) -> bool:
+        return self._callback is not None
 
     def set_totals(self, files: int, bytes_: int) -> None:
         with self._lock:
             self.files_total, self.bytes_total = files, bytes_
-        self._emit(force=True)
+        self.tick()
 
     def add_bytes(self, count: int) -> None:
         with self._lock:
             self.bytes_done += count
-        self._emit()
 
     def file_done(self, failed: bool = False) -> None:
         with self._lock:
             self.files_done += 1
             self.failed += int(failed)
-        self._emit()
 
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
             return ProgressSnapshot(self.files_done, self.files_total, self.bytes_done, self.bytes_total,
                                     self.failed, time.monotonic() - self._started)
 
+    def tick(self) -> None:
+        """Report if ``interval`` seconds have passed since the last report."""
+        self._emit(force=False)
+
     def finish(self) -> None:
         self._emit(force=True)
 
-    def _emit(self, force: bool = False) -> None:
+    def _emit(self, force: bool) -> None:
         if self._callback is None:
             return
         now = time.monotonic()
-        if not force and now - self._last_emit < self._interval:
+        if not force and self._last_emit is not None and now - self._last_emit < self.interval:
             return
         self._last_emit = now
         self._callback(self.snapshot())

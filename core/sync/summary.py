@@ -1,9 +1,12 @@
-"""The result of one sync run: counts, bytes, time, and every failure with its reason."""
+"""The result of one sync run: counts, bytes, time, every failure with its reason, and whether it was cancelled.
+
+``to_dict()`` is plain JSON and ``from_dict()`` rebuilds the summary from it (what orchestrators pass around).
+"""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import List, Optional
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Iterable, List, Mapping, Optional
 
 
 @dataclass
@@ -22,7 +25,8 @@ class PlannedAction:
 
 @dataclass
 class SyncSummary:
-    """What a run did. ``ok`` is False when any file failed (the CLI then exits non-zero)."""
+    """What a run did. ``ok`` is False when any file failed or the run was cancelled (the CLI then exits
+    non-zero); ``cancelled`` means the run stopped early on its ``cancel_event`` (a next run resumes)."""
 
     direction: str
     dry_run: bool = False
@@ -33,10 +37,11 @@ class SyncSummary:
     seconds: float = 0.0
     failed: List[Failure] = field(default_factory=list)
     planned: List[PlannedAction] = field(default_factory=list)
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.cancelled
 
     @property
     def files_per_second(self) -> float:
@@ -50,6 +55,15 @@ class SyncSummary:
             data.pop("planned")
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "SyncSummary":
+        """The summary of a :meth:`to_dict` (``failed_count`` and ``ok`` are derived, not read)."""
+        values = checked_fields(cls, data, derived=("failed_count", "ok"))
+        values["failed"] = [Failure(**checked_fields(Failure, f)) for f in _items("failed", values.get("failed"))]
+        values["planned"] = [PlannedAction(**checked_fields(PlannedAction, p))
+                             for p in _items("planned", values.get("planned"))]
+        return cls(**values)
+
     def to_json(self, indent: Optional[int] = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
@@ -58,4 +72,27 @@ class SyncSummary:
         text = (f"{self.direction}: {verb} {len(self.planned) if self.dry_run else self.transferred}, "
                 f"skipped {self.skipped}, deleted {self.deleted}, failed {len(self.failed)}, "
                 f"{self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s")
-        return text
+        return text + (" (cancelled)" if self.cancelled else "")
+
+
+def checked_fields(cls, data: Mapping, derived: Iterable[str] = ()) -> dict:
+    """The dataclass fields of ``cls`` found in ``data``; ``TypeError``/``ValueError`` naming what is wrong."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names - set(derived))
+    if unknown:
+        raise ValueError(f"{cls.__name__}.from_dict: unknown keys {unknown}")
+    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ValueError(f"{cls.__name__}.from_dict: missing keys {missing}")
+    return {key: value for key, value in data.items() if key in names}
+
+
+def _items(name: str, value) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"SyncSummary.from_dict: {name} must be a list, got {type(value).__name__}")
+    return value

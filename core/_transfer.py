@@ -8,8 +8,11 @@ size (a pipe) with chunked encoding. With ``with_md5`` the file's md5 is compute
 the trailing ``metadata`` field as ``metadata.user.sync.md5``; its JSON has a fixed length, so the body length is
 still known up front. The stored ``metadata.system.size`` must equal the bytes sent.
 
-Download (:func:`download_file`): into ``<target>.dlpart``, resumed with ``Range`` across attempts *and* runs,
-verified (size, and md5 when known), renamed atomically: a partial file never appears under the final name.
+Download (:func:`download_file`): into a part file in a hidden staging folder beside the target
+(:func:`part_path`: ``.dataloop-partial/<sha256 of the name>.part``, so it never collides with an item's name and
+always fits, whatever the name's length), resumed with ``Range`` across attempts *and* runs, verified (size, and
+md5 when known), renamed atomically: a partial file never appears under a final name. ``.dataloop-partial`` is
+reserved: :func:`safe_join` refuses remote paths through it, and sync's local scan skips it.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ CHUNK = 1 << 20                 # upload read size
 READ_SIZE = 4 << 20             # download read size
 IN_MEMORY_LIMIT = 1 << 20       # smaller uploads go out as one buffer (one send)
 THREADED_HASH_LIMIT = 8 << 20   # larger downloads are hashed on a second core while the socket is read
-PART_SUFFIX = ".dlpart"
+STAGING_DIR = ".dataloop-partial"   # beside each download target: its part file (reserved, never an item path)
 HASH_ALGORITHM = "md5"
 UPLOAD_MODES = ("skip", "overwrite")
 MAX_STALLED_RESUMES = 3
@@ -89,6 +92,23 @@ def hash_file(file_path: str, on_bytes: Optional[OnBytes] = None) -> Tuple[str, 
 
 
 # -- paths -----------------------------------------------------------------------------------------
+def is_utf8(name: str) -> bool:
+    """False for a local name holding bytes that are not UTF-8 (Python hands them over as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    """A local name for messages: undecodable bytes (or stray surrogates) shown escaped (``bad\\xff.txt``)."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte stands for
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def safe_join(root: str, remote_path: str) -> str:
     """``root`` joined with a platform path (``/a/b.png``); ``ValueError`` if the result could leave ``root``."""
     if not isinstance(remote_path, str) or not remote_path.strip("/"):
@@ -98,6 +118,8 @@ def safe_join(root: str, remote_path: str) -> str:
     parts = remote_path.strip("/").split("/")
     if problem is None and any(p in ("..", ".") for p in parts):
         problem = "'..' or '.' segment"
+    if problem is None and STAGING_DIR in parts:
+        problem = f"{STAGING_DIR!r} is reserved for partial downloads"
     if problem:
         raise ValueError(f"unsafe remote path {remote_path!r}: {problem}")
     root = os.path.abspath(root)
@@ -115,6 +137,8 @@ def normalize_remote_path(remote_path: str, allow_root: bool = False) -> str:
     """
     if not remote_path or "\x00" in remote_path:
         raise ValueError(f"invalid remote path {remote_path!r}")
+    if not is_utf8(remote_path):
+        raise ValueError(f"invalid remote path '{printable(remote_path)}': not valid UTF-8")
     parts = [p for p in remote_path.split("/") if p]
     if any(p in ("..", ".") for p in parts):
         raise ValueError(f"invalid remote path {remote_path!r}: '.' and '..' are not allowed")
@@ -395,21 +419,50 @@ def _verify(item_id: str, sink: _Sink, size: Optional[int], md5_hex: Optional[st
     return got
 
 
+def part_path(target: str) -> str:
+    """Where ``target``'s partial download lives: ``<its folder>/.dataloop-partial/<sha256 of its name>.part``."""
+    folder, name = os.path.split(os.path.abspath(target))
+    return os.path.join(folder, STAGING_DIR, hashlib.sha256(os.fsencode(name)).hexdigest()[:40] + ".part")
+
+
+def _open_part(part: str, resume: bool) -> BinaryIO:
+    """Open a part file, creating its staging folder (again, if a finishing download just removed it empty)."""
+    for attempt in range(3):
+        os.makedirs(os.path.dirname(part), exist_ok=True)
+        try:
+            return open(part, "r+b" if resume else "wb")
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def finish_part(part: str, target: Optional[str]) -> None:
+    """Move a complete part file to ``target`` (``None``: discard it); remove its staging folder once empty."""
+    if target is None:
+        os.remove(part)
+    else:
+        os.replace(part, target)
+    try:
+        os.rmdir(os.path.dirname(part))
+    except OSError:  # other downloads still in flight (or resumable) there
+        pass
+
+
 def download_file(transport, item_id: str, target: str, size: Optional[int] = None, md5_hex: Optional[str] = None,
                   on_bytes: Optional[OnBytes] = None, read_size: int = READ_SIZE) -> Optional[str]:
-    """Download into ``target + PART_SUFFIX`` (resuming what is there), verify, rename; return the verified md5.
+    """Download into :func:`part_path` (resuming what is there), verify, rename to ``target``; return the md5.
 
     Without ``md5_hex`` nothing is hashed and ``None`` is returned. A part file that fails verification is
     removed; one that merely stopped short is kept for the next attempt or run.
     """
-    part = target + PART_SUFFIX
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    part = part_path(target)
     offset = os.path.getsize(part) if os.path.exists(part) else 0
     if size is not None and offset > size:
         offset = 0
     hashing = md5_hex is not None
     threaded = hashing and (size is None or size - offset > THREADED_HASH_LIMIT)
-    with open(part, "r+b" if offset else "wb") as handle:
+    with _open_part(part, bool(offset)) as handle:
         sink = _Sink(handle, offset, hashing, threaded, on_bytes)
         try:
             _fill(transport, item_id, sink, size, read_size)
@@ -417,11 +470,11 @@ def download_file(transport, item_id: str, target: str, size: Optional[int] = No
         except CorruptTransfer:
             handle.close()
             if size is None or sink.length >= size:  # corrupt, not merely short: nothing worth resuming
-                os.remove(part)
+                finish_part(part, None)
             raise
         finally:
             sink.close()
-    os.replace(part, target)
+    finish_part(part, target)
     return got
 
 

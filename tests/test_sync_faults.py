@@ -8,7 +8,7 @@ import os
 import pytest
 
 from dataloop_core.sync import pull, push
-from dataloop_core._transfer import PART_SUFFIX
+from dataloop_core._transfer import part_path
 
 UPLOADS = "/api/v1/datasets/*/items"
 STREAMS = "/api/v1/items/*/stream"
@@ -126,13 +126,19 @@ def test_symlinks_skipped_by_default_followed_on_request_without_loops(client, d
                                                 "/plain/dir/real.txt"]
 
 
+def _write_part(target, data):
+    os.makedirs(os.path.dirname(part_path(str(target))), exist_ok=True)
+    with open(part_path(str(target)), "wb") as handle:
+        handle.write(data)
+
+
 def test_partial_download_resumes_by_range(client, dataset, tmp_path, jdir):
     files = make_tree(str(tmp_path / "src"), count=1, size=400_000)
     push(client, dataset.id, str(tmp_path / "src"), journal_dir=jdir)
     dst = tmp_path / "dst"
     os.makedirs(dst)
     data = files["f00.bin"]
-    (dst / ("f00.bin" + PART_SUFFIX)).write_bytes(data[:150_000])  # left by a killed run
+    _write_part(dst / "f00.bin", data[:150_000])  # left by a killed run
     snapshots = []
     summary = pull(client, dataset.id, str(dst), journal_dir=jdir, progress=snapshots.append)
     assert summary.transferred == 1 and tree(str(dst)) == files
@@ -144,6 +150,6 @@ def test_corrupt_partial_download_is_discarded(client, dataset, tmp_path, jdir):
     push(client, dataset.id, str(tmp_path / "src"), journal_dir=jdir)
     dst = tmp_path / "dst"
     os.makedirs(dst)
-    (dst / ("f00.bin" + PART_SUFFIX)).write_bytes(b"\0" * 1000)  # wrong bytes: md5 check fails, retried whole
+    _write_part(dst / "f00.bin", b"\0" * 1000)  # wrong bytes: md5 check fails, retried whole
     summary = pull(client, dataset.id, str(dst), journal_dir=jdir)
     assert summary.ok and tree(str(dst)) == files

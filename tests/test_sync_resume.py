@@ -14,7 +14,7 @@ import time
 
 
 from dataloop_core.sync import pull
-from dataloop_core._transfer import PART_SUFFIX
+from dataloop_core._transfer import STAGING_DIR
 
 COUNT = 120
 
@@ -105,7 +105,7 @@ def test_pull_killed_mid_run_leaves_no_partial_file_and_resumes(emulator, client
     done_at_kill = kill_when_journaled(process, journals, COUNT // 3)
     for folder, _, names in os.walk(dst):  # whatever sits under a final name is complete
         for name in names:
-            if not name.endswith(PART_SUFFIX):
+            if os.path.basename(folder) != STAGING_DIR:
                 rel = os.path.relpath(os.path.join(folder, name), dst).replace(os.sep, "/")
                 with open(os.path.join(folder, name), "rb") as handle:
                     assert handle.read() == files[rel], rel

@@ -165,11 +165,16 @@ def test_upload_with_md5_sends_hash_last_and_keeps_metadata(client, dataset, tmp
     assert _transfer.remote_hash(small) == hashlib.md5(b"tiny").hexdigest()
 
 
+def _part(target):
+    os.makedirs(os.path.dirname(_transfer.part_path(target)), exist_ok=True)
+    return _transfer.part_path(target)
+
+
 def test_download_file_resumes_a_part_left_by_an_earlier_run(client, dataset, tmp_path, monkeypatch):
     payload = os.urandom(50_000)
     item = _transfer.upload_one(client.transport, dataset.id, payload, "/r.bin")[0]
     target = str(tmp_path / "r.bin")
-    with open(target + _transfer.PART_SUFFIX, "wb") as handle:
+    with open(_part(target), "wb") as handle:
         handle.write(payload[:20_000])
     ranges, real_request = [], client.transport.request
     monkeypatch.setattr(client.transport, "request", lambda method, url, **kwargs: (
@@ -184,7 +189,7 @@ def test_download_starts_over_when_the_server_ignores_range(client, dataset, tmp
     payload = os.urandom(30_000)
     item = _transfer.upload_one(client.transport, dataset.id, payload, "/ir.bin")[0]
     target = str(tmp_path / "ir.bin")
-    with open(target + _transfer.PART_SUFFIX, "wb") as handle:
+    with open(_part(target), "wb") as handle:
         handle.write(b"stale bytes")
     real_request = client.transport.request
 
@@ -214,7 +219,7 @@ def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, datas
     monkeypatch.setattr(client.transport, "request", dropping)
     with pytest.raises(SDKError, match="stopped at 4000 of 10000"):
         _transfer.download_file(client.transport, item["id"], target, len(payload))
-    assert os.path.getsize(target + _transfer.PART_SUFFIX) == 4000 and not os.path.exists(target)
+    assert os.path.getsize(_transfer.part_path(target)) == 4000 and not os.path.exists(target)
     monkeypatch.setattr(client.transport, "request", real_request)
     _transfer.download_file(client.transport, item["id"], target, len(payload))  # the next run resumes
     assert open(target, "rb").read() == payload
@@ -225,7 +230,7 @@ def test_download_of_an_item_shorter_than_expected_fails_cleanly(client, dataset
     target = str(tmp_path / "shorter.bin")
     with pytest.raises(SDKError, match="no bytes past 100 of 200"):
         _transfer.download_file(client.transport, item["id"], target, 200)
-    assert not os.path.exists(target) and os.path.getsize(target + _transfer.PART_SUFFIX) == 0
+    assert not os.path.exists(target) and os.path.getsize(_transfer.part_path(target)) == 0
 
 
 def test_download_bytes_verifies_and_names_the_buffer(client, dataset):

@@ -1,6 +1,8 @@
 """``Items.download``: binaries to disk (or memory), plus locally rendered annotations (wire §5.1, §5.2, §5.6)."""
 from __future__ import annotations
 
+import copy
+
 import logging
 import os
 import shutil
@@ -11,7 +13,7 @@ from typing import List, Optional
 from .._enums import coerce
 from .. import _transfer
 from ..entities.item import Item
-from ..filters import Filters, FiltersOperations
+from ..filters import Filters, FiltersOperations, FiltersResource, as_filters
 
 logger = logging.getLogger("dataloop_core.items.download")
 DOWNLOAD_WORKERS = 8
@@ -22,7 +24,7 @@ def _resolve_items(items_repo, items, filters, file_types) -> List[Item]:
         listed = items if isinstance(items, (list, tuple)) else [items]
         resolved = [i if isinstance(i, Item) else items_repo.get(item_id=i) for i in listed]
     else:
-        filters = filters if filters is not None else Filters()
+        filters = copy.deepcopy(as_filters(filters, FiltersResource.ITEM)) if filters is not None else Filters()
         if file_types:
             filters.add("metadata.system.mimetype", list(file_types), operator=FiltersOperations.IN)
         resolved = list(items_repo.list(filters=filters).all())
@@ -55,10 +57,11 @@ def _fetch_link(ref: str, target: str, overwrite: bool) -> str:
     target += os.path.splitext(ref.split("?")[0])[1]
     if os.path.exists(target) and not overwrite:
         return target
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    with urllib.request.urlopen(ref, timeout=120) as response, open(target + ".download", "wb") as out:
+    part = _transfer.part_path(target)
+    os.makedirs(os.path.dirname(part), exist_ok=True)
+    with urllib.request.urlopen(ref, timeout=120) as response, open(part, "wb") as out:
         shutil.copyfileobj(response, out, 1 << 20)
-    os.replace(target + ".download", target)
+    _transfer.finish_part(part, target)
     return target
 
 

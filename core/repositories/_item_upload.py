@@ -191,8 +191,9 @@ def upload(items, local_path, local_annotations_path, remote_path, remote_name, 
             try:
                 return _upload_job(items, job, mode)
             except Exception as exc:  # collected: one bad file must not stop the others
-                logger.warning("upload of %s failed: %s", job.remote_path, exc)
-                errors.append(f"{job.remote_path}: {exc}")
+                name = _transfer.printable(job.remote_path)
+                logger.warning("upload of %s failed: %s", name, exc)
+                errors.append(f"{name}: {exc}")
                 return None, "failed"
 
         with ThreadPoolExecutor(min(UPLOAD_WORKERS, max(1, len(jobs)))) as pool:

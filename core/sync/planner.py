@@ -13,7 +13,7 @@ import os
 import stat as stat_module
 from typing import Callable, Iterator, NamedTuple, Optional, Set, Tuple
 
-from .._transfer import PART_SUFFIX, safe_join
+from .._transfer import STAGING_DIR, is_utf8, printable, safe_join
 from .journal import Entry, Journal, RemoteFile
 from .sharding import Shard, in_shard
 
@@ -33,7 +33,8 @@ def scan(root: str, follow_symlinks: bool = False, on_error: Optional[OnError] =
     """Every regular file below ``root`` with its path relative to it (``/``-separated), streamed.
 
     Symlinks are skipped unless ``follow_symlinks``; followed directory links that lead back to a directory
-    already on the current path (a loop) are skipped. Unreadable directories go to ``on_error``.
+    already on the current path (a loop) are skipped, and so are staging folders of partial downloads.
+    Unreadable directories and names that are not valid UTF-8 go to ``on_error`` (named, escaped).
     """
     root = os.path.abspath(root)
     start = os.stat(root)
@@ -56,6 +57,10 @@ def _entries(entries, prefix: str, follow: bool, ancestors: Set[Tuple[int, int]]
              on_error: Optional[OnError]) -> Iterator[LocalFile]:
     for entry in entries:
         rel = prefix + entry.name
+        if not is_utf8(entry.name):
+            if on_error:
+                on_error(printable(rel), "name is not valid UTF-8, so it cannot be an item name (rename it)")
+            continue
         if entry.is_symlink() and not follow:
             logger.debug("skipping symlink %s (follow_symlinks=False)", rel)
             continue
@@ -66,12 +71,14 @@ def _entries(entries, prefix: str, follow: bool, ancestors: Set[Tuple[int, int]]
                 on_error(rel, f"cannot stat: {exc.strerror or exc}")
             continue
         if stat_module.S_ISDIR(info.st_mode):
+            if entry.name == STAGING_DIR:  # partial downloads, never synced
+                continue
             key = (info.st_dev, info.st_ino)
             if key in ancestors:
                 logger.warning("skipping %s: symlink loop", rel)
                 continue
             yield from _walk(entry.path, rel + "/", follow, ancestors | {key}, on_error)
-        elif stat_module.S_ISREG(info.st_mode) and not entry.name.endswith(PART_SUFFIX):
+        elif stat_module.S_ISREG(info.st_mode):
             yield LocalFile(rel, entry.path, info.st_size, info.st_mtime_ns)
 
 

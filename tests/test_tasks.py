@@ -126,7 +126,7 @@ def test_create__no_matching_items_is_bad_request_and_creates_nothing(dataset, t
 
 
 @pytest.mark.parametrize("workload, message", [
-    ([], "non-empty"), (None, "non-empty"),
+    ("anna", "must be a list"),
     ([{"assigneeId": ANNA, "load": 60}, {"assigneeId": BEN, "load": 30}], "sum to 100"),
     ([{"assigneeId": "not-an-email", "load": 100}], "invalid email"),
     ([{"assigneeId": ANNA, "load": 50}, {"assigneeId": ANNA, "load": 50}], "twice"),
@@ -152,12 +152,16 @@ def test_create__bad_payload(client, dataset, train, changes, error, message):
         raw_create(client, dataset, **changes)
 
 
-def test_create__duplicate_name_is_bad_request(dataset, train, unique):
+def test_create__tasks_may_share_a_name(dataset, train, unique):
     name = unique("dup")
-    dataset.tasks.create(name, assignee_ids=[ANNA])
-    with pytest.raises(BadRequest, match="already exists"):
-        dataset.tasks.create(name, assignee_ids=[BEN])
-    assert len(dataset.tasks.list(task_name=name)) == 1
+    first = dataset.tasks.create(name, assignee_ids=[ANNA])
+    second = dataset.tasks.create(name, assignee_ids=[BEN])
+    assert first.id != second.id and len(dataset.tasks.list(task_name=name)) == 2
+
+
+def test_create__without_assignees(dataset, train, unique):
+    task = dataset.tasks.create(unique("open"), priority=3)
+    assert task.assignment_ids == [] and task.total_items == 13 and task.priority == 3
 
 
 def test_create__client_side_errors(project, dataset, train, unique):
@@ -240,13 +244,12 @@ def test_update__name_priority_actions_description_user_metadata(dataset, train,
     assert fresh.set_status("to-check", "create", [fresh.get_items().items[0].id])
 
 
-def test_update__duplicate_name_is_bad_request(dataset, train, unique):
+def test_update__to_the_name_of_another_task(dataset, train, unique):
     first = dataset.tasks.create(unique("a"), assignee_ids=[ANNA], items=train[:1])
     second = dataset.tasks.create(unique("b"), assignee_ids=[ANNA], items=train[1:2])
     second.name = first.name
-    with pytest.raises(BadRequest, match="already exists"):
-        second.update()
-    assert dataset.tasks.get(task_id=second.id).name != first.name
+    second.update()
+    assert dataset.tasks.get(task_id=second.id).name == first.name
 
 
 def test_delete__removes_task_assignments_and_item_refs(dataset, train, unique, client):

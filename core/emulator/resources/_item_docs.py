@@ -57,13 +57,18 @@ def urls(ctx, doc: dict) -> dict:
 SYSTEM_FOLDER = "/.dataloop/"  # the platform's own files (exports, instructions, icons) are hidden items
 
 
+def is_system(filename: str) -> bool:
+    """The platform's own files and folders (``/.dataloop`` and below) are hidden."""
+    return filename == SYSTEM_FOLDER.rstrip("/") or filename.startswith(SYSTEM_FOLDER)
+
+
 def new_doc(ctx, dataset: dict, filename: str, item_type: str, system: Optional[dict] = None) -> dict:
     """A fresh item document (not stored) with its id and URLs."""
     dir_name = posixpath.dirname(filename) if filename != "/" else ""
     stamp = now_iso()
     doc = {"id": ctx.store.new_id(), "datasetId": dataset["id"], "projectId": _project_id(dataset),
            "type": item_type, "filename": filename, "name": posixpath.basename(filename), "dir": dir_name,
-           "hidden": filename.startswith(SYSTEM_FOLDER), "annotated": False, "annotationsCount": 0, "createdAt": stamp, "updatedAt": stamp,
+           "hidden": is_system(filename), "annotated": False, "annotationsCount": 0, "createdAt": stamp, "updatedAt": stamp,
            "creator": ctx.user, "updatedBy": ctx.user, "description": None, "spec": None, "srcItem": None,
            "metadata": {"system": dict(system or {})}}
     return urls(ctx, doc)

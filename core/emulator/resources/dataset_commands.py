@@ -25,7 +25,7 @@ SUBSETS = ("train", "validation", "test")
 
 
 # -- copying items between datasets ----------------------------------------------------------------
-def _copy_blob(ctx, source_id: str, target_id: str) -> None:
+def copy_blob(ctx, source_id: str, target_id: str) -> None:
     target = ctx.blobs.path(target_id)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     try:
@@ -53,7 +53,7 @@ def copy_items(ctx, sources, target: dict, params: dict, target_directory: str =
         clone.update(metadata=metadata, description=source.get("description"), srcItem=source["id"],
                      hidden=bool(source.get("hidden")))
         if ctx.blobs.exists(source["id"]):
-            _copy_blob(ctx, source["id"], clone["id"])
+            copy_blob(ctx, source["id"], clone["id"])
         copied.append(clone)
         ctx.store.insert("item", clone, scope=target["id"])
         if params.get("withItemsAnnotations", True):

@@ -15,6 +15,8 @@ from .. import dql
 from ..errors import BadRequest
 from ..ids import is_object_id, now_iso
 from ..routing import Route
+from . import _consensus
+from . import _item_docs as docs
 from .datasets import get_dataset
 from .organizations import check_email
 from .projects import get_project
@@ -51,9 +53,12 @@ def parse_query(raw) -> dict:
 
 
 def parse_workload(raw) -> List[dict]:
-    """``[{"assigneeId": email, "load": percent}]``: non-empty, distinct emails, loads summing to 100."""
-    if not isinstance(raw, list) or not raw:
-        raise BadRequest("workload must be a non-empty list of {assigneeId, load}: a task needs an assignee")
+    """``[{"assigneeId": email, "load": percent}]``: distinct emails, loads summing to 100. None or [] is a task
+    without assignees (the platform accepts one: a pulling task, or assignees added later)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadRequest(f"workload must be a list of {{assigneeId, load}}, got {type(raw).__name__}")
     units, seen = [], set()
     for unit in raw:
         if not isinstance(unit, dict):
@@ -67,7 +72,7 @@ def parse_workload(raw) -> List[dict]:
         seen.add(email)
         units.append({"assigneeId": email, "load": load})
     total = sum(u["load"] for u in units)
-    if round(total) != 100:
+    if units and round(total) != 100:
         raise BadRequest(f"workload loads must sum to 100, got {total}")
     return units
 
@@ -121,9 +126,11 @@ def assignment_of(item: dict, task: dict) -> Optional[str]:
     return next((r["id"] for r in refs(item) if r.get("type") == "assignment" and r.get("id") in ids), None)
 
 
-def attach(item: dict, task_id: str, assignment_id: str) -> None:
-    refs(item).extend([{"type": "task", "id": task_id, "metadata": {}},
-                       {"type": "assignment", "id": assignment_id, "metadata": {}}])
+def attach(item: dict, task_id: str, assignment_id: Optional[str]) -> None:
+    """Refs to the task and (unless the task has no assignees) to the item's assignment."""
+    refs(item).append({"type": "task", "id": task_id, "metadata": {}})
+    if assignment_id is not None:
+        refs(item).append({"type": "assignment", "id": assignment_id, "metadata": {}})
 
 
 def detach(item: dict, ref_ids) -> None:
@@ -167,9 +174,14 @@ def new_assignment(ctx, task: dict, annotator: str, api_url: str, user: str) -> 
     return doc
 
 
+def worker_assignments(task: dict) -> List[str]:
+    """The task's assignment ids other than the consensus assignment (which holds originals, not work)."""
+    return [a for a in task.get("assignmentIds") or [] if a != _consensus.consensus_id(task)]
+
+
 def assignment_for(ctx, task: dict, annotator: str, api_url: str, user: str) -> dict:
     """The annotator's assignment in the task, created when there is none."""
-    for assignment_id in task.get("assignmentIds") or []:
+    for assignment_id in worker_assignments(task):
         doc = ctx.store.find("assignment", assignment_id)
         if doc is not None and doc["annotator"] == annotator:
             return doc
@@ -177,7 +189,13 @@ def assignment_for(ctx, task: dict, annotator: str, api_url: str, user: str) -> 
 
 
 def distribute(ctx, task: dict, items: List[dict], workload: List[dict], api_url: str, user: str) -> None:
-    """Give consecutive blocks of ``items`` to the workload's assignees by load and write the refs."""
+    """Give consecutive blocks of ``items`` to the workload's assignees by load and write the refs (a task without
+    assignees takes the items unassigned)."""
+    if not workload:
+        for item in items:
+            attach(item, task["id"], None)
+            ctx.store.replace("item", item)
+        return
     counts = split_counts(len(items), [u["load"] for u in workload])
     start = 0
     for unit, count in zip(workload, counts):
@@ -231,11 +249,10 @@ def _actions(raw, task_type: str) -> list:
     return raw
 
 
-def _check_name(ctx, name, project_id: str, task_id: str = None) -> str:
+def _check_name(name) -> str:
+    """Any non-empty name: the platform lets tasks of a project share a name."""
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("task name must be a non-empty string")
-    if any(t["id"] != task_id for t in ctx.store.find_by("task", "name", name, scope=project_id)):
-        raise BadRequest(f"Task named {name!r} already exists in project {project_id}")
     return name
 
 
@@ -251,7 +268,7 @@ def _new_task(ctx, body: dict, dataset: dict, api_url: str) -> dict:
         raise BadRequest(f"dataset {dataset['id']} does not belong to project {body['projectId']}")
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     task_id = ctx.store.new_id()
-    return {"id": task_id, "name": _check_name(ctx, body.get("name"), project_id), "status": "open",
+    return {"id": task_id, "name": _check_name(body.get("name")), "status": "open",
             "projectId": project_id, "datasetId": dataset["id"], "recipeId": body.get("recipeId"),
             "url": f"{api_url}/annotationtasks/{task_id}", "creator": ctx.user,
             "taskOwner": body.get("taskOwner") or ctx.user, "dueDate": body.get("dueDate"), "spec": spec,
@@ -278,6 +295,8 @@ def add_item(ctx, task: dict, item: dict, workload: List[dict]) -> dict:
     status when it is already there, so it is worked on again). Runs in the caller's transaction."""
     if find_ref(item, task["id"]) is not None:
         write_status(item, task, None, ctx.user)
+    elif not workload:
+        attach(item, task["id"], None)
     else:
         assignments = [assignment_for(ctx, task, u["assigneeId"], ctx.api_url, ctx.user) for u in workload]
         total = sum(a.get("totalItems") or 0 for a in assignments) + 1
@@ -306,6 +325,7 @@ def create(ctx):
     limit = parse_limit(body.get("limit"))
     api_url, user = ctx.api_url, ctx.user
     task = _new_task(ctx, body, dataset, api_url)
+    consensus = _consensus.plan(task, workload)
     if not select_items(ctx, dataset["id"], query, limit):
         raise BadRequest("no items match the task query")
 
@@ -314,8 +334,9 @@ def create(ctx):
             items = select_items(ctx, dataset["id"], query, limit)
             if not items:
                 raise BadRequest("no items match the task query")
-            _check_name(ctx, task["name"], task["projectId"])
             ctx.store.insert("task", task, scope=task["projectId"])
+            if consensus is not None:
+                items = _copy_consensus(ctx, task, dataset, items, workload, consensus, api_url, user)
             distribute(ctx, task, items, workload, api_url, user)
             refresh(ctx, task)
         emit(ctx, "Task", "Created", task)
@@ -323,6 +344,25 @@ def create(ctx):
         return {"createTaskPayload": {k: v for k, v in body.items() if k != "asynced"}, "createdTaskId": task["id"]}
 
     return ctx.commands.submit(api_url, "CreateTask", {}, work, creator=user)
+
+
+def _copy_consensus(ctx, task: dict, dataset: dict, items: List[dict], workload: List[dict], consensus,
+                    api_url: str, user: str) -> List[dict]:
+    """Originals of the consensus items to the consensus assignment, one copy per annotator each (see
+    :mod:`._consensus`); returns the other items, to be split by the workload."""
+    percentage, copies = consensus
+    chosen, rest = _consensus.split(items, percentage)
+    holder = new_assignment(ctx, task, task["taskOwner"], api_url, user)
+    task["metadata"]["system"]["consensusAssignmentId"] = holder["id"]
+    annotators = [assignment_for(ctx, task, u["assigneeId"], api_url, user)["id"] for u in workload]
+    for index, item in enumerate(chosen):
+        attach(item, task["id"], holder["id"])
+        ctx.store.replace("item", item)
+        for copy_index in range(copies):
+            clone = _consensus.copy_for(ctx, dataset, task["id"], item, copy_index)
+            attach(clone, task["id"], annotators[(index + copy_index) % len(annotators)])
+            ctx.store.replace("item", clone)
+    return rest
 
 
 # -- read / update / delete ------------------------------------------------------------------------
@@ -345,7 +385,7 @@ def update(ctx, task_id):
     with ctx.store.transaction():
         task = get_task(ctx, task_id)
         if "name" in body:
-            _check_name(ctx, body["name"], task["projectId"], task_id)
+            _check_name(body["name"])
         if "availableActions" in body:
             _actions(body["availableActions"], task["spec"].get("type", "annotation"))
         if body.get("priority") not in (None, 1, 2, 3):
@@ -366,6 +406,7 @@ def delete(ctx, task_id):
     def work(progress):
         with ctx.store.transaction():
             current = ctx.store.get("task", task_id, "Task")
+            copies = _consensus.drop_copies(ctx, current)
             for item in task_items(ctx, current):
                 detach(item, [task_id, *current.get("assignmentIds", [])])
                 ctx.store.replace("item", item)
@@ -373,6 +414,7 @@ def delete(ctx, task_id):
                 if ctx.store.find("assignment", assignment_id) is not None:
                     ctx.store.delete("assignment", assignment_id)
             ctx.store.delete("task", task_id)
+        docs.drop_blobs(ctx, copies)
         emit(ctx, "Task", "Deleted", current)
         return {"deleteTaskId": task_id}
 
@@ -382,7 +424,7 @@ def delete(ctx, task_id):
 
 # -- items -----------------------------------------------------------------------------------------
 def _even_workload(ctx, task: dict) -> List[dict]:
-    annotators = [ctx.store.get("assignment", a)["annotator"] for a in task.get("assignmentIds") or []]
+    annotators = [ctx.store.get("assignment", a)["annotator"] for a in worker_assignments(task)]
     if not annotators:
         raise BadRequest(f"task {task['id']} has no assignees: pass a workload")
     return [{"assigneeId": a, "load": 100 // len(annotators) + (1 if i < 100 % len(annotators) else 0)}

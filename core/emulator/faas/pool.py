@@ -7,6 +7,7 @@ terminate; a dead or killed worker is simply replaced on the next job. Idle work
 """
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -28,11 +29,38 @@ IDLE_SECONDS = 20.0
 POLL_SECONDS = 0.1
 
 
+# Started with ``python -c``: the interpreter may be another one than the server's (DATALOOP_EMULATOR_FAAS_PYTHON,
+# e.g. a venv with the official SDK), so dataloop_core is loaded from its folder when that interpreter lacks it,
+# and the server's site-packages come after the interpreter's own (its pinned packages win).
+BOOTSTRAP = """\
+import importlib.util, json, os, sys
+sys.path.extend(json.loads(os.environ.pop("DATALOOP_FAAS_FALLBACK_PATH")))
+if importlib.util.find_spec("dataloop_core") is None:
+    init = os.environ["DATALOOP_FAAS_CORE"]
+    spec = importlib.util.spec_from_file_location("dataloop_core", init,
+                                                  submodule_search_locations=[os.path.dirname(init)])
+    sys.modules["dataloop_core"] = module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+from multiprocessing.connection import Connection
+from dataloop_core.emulator.faas.worker import main
+main(Connection(int(sys.argv[1])))
+"""
+
+
+def _fallback_path(python: str) -> list:
+    """The server's site-packages, for a worker interpreter that is not the server's own."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return []
+    return [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
+
+
 class WorkerProcess:
-    """One worker process (``python -m ...faas.worker``) and the server's end of its socket pair.
+    """One worker process (``python -c BOOTSTRAP``) and the server's end of its socket pair.
 
     A plain subprocess rather than ``multiprocessing``'s spawn: spawn re-imports the server's ``__main__``,
-    which breaks (or re-runs) scripts that embed the emulator without a main guard.
+    which breaks (or re-runs) scripts that embed the emulator without a main guard. The config's ``python``,
+    ``paths`` (requirement folders, put first on ``PYTHONPATH``), ``env`` (the service's secrets) and
+    ``sdkHome`` (the worker's own ``DATALOOP_PATH``) shape the process; the rest is sent as its first message.
     """
 
     def __init__(self, config: dict, name: str):
@@ -40,11 +68,20 @@ class WorkerProcess:
         self.config_key = repr(sorted(config.items()))
         self.name = name
         fd = child.fileno()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", worker_module.__name__, str(fd)], pass_fds=(fd,),
+        python = config.get("python") or sys.executable
+        paths = list(config.get("paths") or []) + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env = {**os.environ, **(config.get("env") or {}), "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(paths), "DATALOOP_FAAS_FALLBACK_PATH": json.dumps(_fallback_path(python)),
+               "DATALOOP_FAAS_CORE": os.path.abspath(os.path.join(os.path.dirname(worker_module.__file__), "..", "..",
+                                                                  "__init__.py"))}
+        if config.get("sdkHome"):
+            env["DATALOOP_PATH"] = os.path.join(config["sdkHome"], name)
+        if not env["PYTHONPATH"]:
+            del env["PYTHONPATH"]
+        self.process = subprocess.Popen([python, "-c", BOOTSTRAP, str(fd)], pass_fds=(fd,),
                                         stdin=subprocess.DEVNULL, env=env, close_fds=True)
         child.close()
-        self.conn.send(config)
+        self.conn.send({k: v for k, v in config.items() if k not in ("env", "paths", "python", "sdkHome")})
 
     @property
     def pid(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from typing import Callable, Dict, Optional
@@ -19,6 +20,7 @@ from .dispatch import TriggerDispatcher
 from .inputs import check_inputs
 from .logstore import LogStore
 from .pool import POLL_SECONDS, ServicePool
+from .requirements import Environments
 
 logger = logging.getLogger("dataloop_core.emulator.faas")
 TERMINAL = frozenset({"success", "failed", "terminated", "aborted", "canceled", "system-failure"})
@@ -49,6 +51,9 @@ class FaasRuntime:
         self.logs = LogStore(os.path.join(root, "faas.sqlite3"))
         env_limit = os.environ.get("DATALOOP_EMULATOR_FAAS_MEMORY_MB")
         self.memory_limit = memory_limit or (int(env_limit) * 1024 ** 2 if env_limit else DEFAULT_MEMORY_LIMIT)
+        self.python = os.environ.get("DATALOOP_EMULATOR_FAAS_PYTHON") or sys.executable
+        self.root = root
+        self.environments = Environments(os.path.join(root, "envs"), self.python)
         self._pools: Dict[str, ServicePool] = {}
         self._callbacks: Dict[str, Callable[[dict], None]] = {}
         self._lock = threading.RLock()
@@ -81,15 +86,29 @@ class FaasRuntime:
         return function
 
     def worker_config(self, service: dict) -> dict:
+        """What a worker of ``service`` is started with: code, interpreter, requirement folder (installed on
+        first use), the secrets' environment variables; ``BadRequest`` naming what is missing or failed."""
+        from ..resources.services import secret_environment
         package = self.store.find("package", service.get("packageId") or "")
         if package is None:
             raise not_found("Package", service.get("packageId"))
         module = self.module_of(service)
         entry_point = module.get("entryPoint") or "main.py"
         folder = entry_dir(codebase_dir(self.emulator, package), entry_point)
+        if not os.access(self.python, os.X_OK):
+            raise BadRequest(f"the FaaS interpreter {self.python!r} (DATALOOP_EMULATOR_FAAS_PYTHON) is not executable")
+        requirements = self.environments.folder(package.get("requirements"))
         return {"codebaseDir": folder, "entryPoint": entry_point, "className": module.get("className")
                 or "ServiceRunner", "initParams": service.get("initParams") or {}, "memoryLimit": self.memory_limit,
-                "codebase": repr(package.get("codebase"))}
+                "codebase": repr(package.get("codebase")), "python": self.python,
+                "paths": [requirements] if requirements else [], "env": secret_environment(self.store, service),
+                "sdkHome": os.path.join(self.root, "sdk-home")}
+
+    @staticmethod
+    def identity(service: dict, execution: dict) -> str:
+        """Who the function acts as: the service's bot; the execution's creator with ``useUserJwt``."""
+        creator = execution.get("creator") or "faas@dataloop.local"
+        return creator if service.get("useUserJwt") else service.get("botUserName") or creator
 
     # -- executions ------------------------------------------------------------------------------
     def execute(self, service, function_name: Optional[str], input, creator: str, api_url: str, pipeline=None,
@@ -255,7 +274,7 @@ class FaasRuntime:
                "inputTypes": self._input_types(service, doc["functionName"]), "serviceId": service["id"],
                "projectId": doc.get("projectId"), "triggerId": doc.get("triggerId"),
                "apiUrl": self.api_url or doc["url"].rsplit("/executions/", 1)[0],
-               "token": self.emulator.auth.issue(doc.get("creator") or "faas@dataloop.local", int(timeout) + 600)}
+               "token": self.emulator.auth.issue(self.identity(service, doc), int(timeout) + 600)}
         result = self._drive(slot, worker, doc, job, time.monotonic() + timeout)
         if result is not None:
             self.finish(execution_id, result["status"], output=result.get("output"), error=result.get("error"),

@@ -1,11 +1,16 @@
 """The worker process: runs one service's user code, one execution at a time, never inside the server.
 
-Started by :mod:`.pool` as ``python -m dataloop_core.emulator.faas.worker <fd>``. It imports the package's entry point from the
+Started by :mod:`.pool` (``pool.BOOTSTRAP`` calls :func:`main`). It imports the package's entry point from the
 extracted codebase, instantiates the runner class once (with the service's ``initParams``) and then serves
 ``("run", job)`` messages from its pipe. Everything the user code prints or logs is sent back as
 ``("log", execution_id, level, line)``; the end of a job as ``("done", execution_id, result)``.
-Entity inputs (``{"item_id", "dataset_id"}``...) are turned into ``dataloop_core`` entities fetched over HTTP
-with the execution's short-lived token.
+
+Each job carries a short-lived token of the service's identity (its bot). The SDK's module-level API works
+with it, as on the platform: the official ``dtlpy``, when this interpreter has it, is logged in against the
+emulator (``add_environment``/``setenv``/``login_token``) and builds the entity inputs; otherwise ``import
+dtlpy`` gives the stand-in, whose ``dl.items``, ``dl.datasets``, ``dl.projects``... are the repositories of a
+``dataloop_core`` client signed in with that token, and entity inputs (``{"item_id", "dataset_id"}``...) are
+``dataloop_core`` entities.
 """
 from __future__ import annotations
 
@@ -20,7 +25,12 @@ import threading
 import traceback
 from typing import Any, Optional
 
-# input type -> (client repository, id key)
+SDK_ALIAS = "dataloop-emulator-faas"
+# the SDK's module-level repositories (dl.items, ...) that the stand-in takes from the job's client
+SDK_REPOSITORIES = ("organizations", "integrations", "projects", "datasets", "drivers", "items", "annotations",
+                    "recipes", "ontologies", "commands", "tasks", "assignments", "packages", "codebases", "services",
+                    "bots", "triggers", "executions", "pipelines", "pipeline_executions")
+# input type -> (client repository, id key); the official SDK has the same module-level names
 ENTITY_INPUTS = {
     "Item": ("items", "item_id"), "Dataset": ("datasets", "dataset_id"),
     "Annotation": ("annotations", "annotation_id"), "Project": ("projects", "project_id"),
@@ -116,12 +126,35 @@ def _limit_memory(limit: Optional[int]) -> None:
         pass
 
 
-def _install_dtlpy_stand_in() -> None:
-    """When ``dtlpy`` is not installed, ``import dtlpy`` gives the shared stand-in with this worker's
-    ``Progress`` and ``Context`` (:func:`dataloop_core.local_runner.dtlpy_stand_in`)."""
-    from dataloop_core.local_runner import dtlpy_stand_in
-    if importlib.util.find_spec("dtlpy") is None:
-        sys.modules["dtlpy"] = dtlpy_stand_in(Progress=Progress, Context=Context)
+class Sdk:
+    """``dtlpy`` as functions see it: the official SDK when installed here, else the shared stand-in with this
+    worker's ``Progress`` and ``Context`` (:func:`dataloop_core.local_runner.dtlpy_stand_in`)."""
+
+    def __init__(self):
+        self.official = importlib.util.find_spec("dtlpy") is not None
+        if self.official:
+            import dtlpy
+            self.module = dtlpy
+        else:
+            from dataloop_core.local_runner import dtlpy_stand_in
+            self.module = sys.modules["dtlpy"] = dtlpy_stand_in(Progress=Progress, Context=Context)
+        self._environment: Optional[str] = None
+
+    def sign_in(self, job: dict, client) -> None:
+        """Make the module-level API act with the job's token."""
+        if not self.official:
+            self.module.__dict__.update({name: getattr(client, name) for name in SDK_REPOSITORIES})
+            return
+        if self._environment != job["apiUrl"]:
+            gate = job["apiUrl"].rsplit("/api/v1", 1)[0]
+            self.module.add_environment(environment=job["apiUrl"], gate_url=gate, alias=SDK_ALIAS, verify_ssl=False)
+            self.module.setenv(SDK_ALIAS)
+            self._environment = job["apiUrl"]
+        self.module.login_token(job["token"])
+
+    def repositories(self, client):
+        """Where entity inputs are fetched: the official SDK's module, or the job's client."""
+        return self.module if self.official else client
 
 
 def _load_runner(config: dict):
@@ -139,24 +172,24 @@ def _load_runner(config: dict):
     return runner_class(**(config.get("initParams") or {}))
 
 
-def _to_entity(client, type_name: str, value: Any) -> Any:
+def _to_entity(repositories, type_name: str, value: Any) -> Any:
     if value is None:
         return None
     if type_name.endswith("[]"):
-        return [_to_entity(client, type_name[:-2], v) for v in (value or [])]
+        return [_to_entity(repositories, type_name[:-2], v) for v in (value or [])]
     reference = ENTITY_INPUTS.get(type_name)
     if reference is None:
         return value
     repository_name, key = reference
     entity_id = value.get(key) if isinstance(value, dict) else value
-    return getattr(client, repository_name).get(**{key: entity_id})
+    return getattr(repositories, repository_name).get(**{key: entity_id})
 
 
 def _reference(value: Any) -> Any:
-    """Entities in outputs become references (``{"item_id", "dataset_id"}``), as the platform stores them."""
-    from dataloop_core.entities.base import Entity
-    if isinstance(value, Entity):
-        kind = type(value).__name__
+    """Entities in outputs (``dataloop_core``'s or the official SDK's) become references
+    (``{"item_id", "dataset_id"}``), as the platform stores them."""
+    kind = type(value).__name__
+    if kind in ENTITY_INPUTS and isinstance(getattr(value, "id", None), str) and hasattr(value, "to_json"):
         snake = "".join("_" + c.lower() if c.isupper() else c for c in kind).lstrip("_")
         ref = {f"{snake}_id": value.id}
         for key in ("dataset_id", "item_id"):
@@ -170,18 +203,20 @@ def _reference(value: Any) -> Any:
     return value
 
 
-def _run(job: dict, config: dict, state: dict, channel: Channel) -> dict:
+def _run(job: dict, config: dict, state: dict, channel: Channel, sdk: Sdk) -> dict:
     from dataloop_core import DataloopClient
     os.environ["DATALOOP_BASE_URL"] = job["apiUrl"]
     os.environ["DATALOOP_TOKEN"] = job["token"]
     client = DataloopClient(base_url=job["apiUrl"], token=job["token"], max_retries=2)
     try:
+        sdk.sign_in(job, client)
         if state.get("runner") is None:
             state["runner"] = _load_runner(config)
         function = getattr(state["runner"], job["functionName"], None)
         if not callable(function):
             raise AttributeError(f"function {job['functionName']!r} not found on {config.get('className')!r}")
-        kwargs = {name: _to_entity(client, job["inputTypes"].get(name, "Json"), value)
+        repositories = sdk.repositories(client)
+        kwargs = {name: _to_entity(repositories, job["inputTypes"].get(name, "Json"), value)
                   for name, value in job["input"].items()}
         parameters = inspect.signature(function).parameters
         progress = Progress(client, job["executionId"])
@@ -212,7 +247,7 @@ def main(conn) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_LogHandler(channel)]
     root.setLevel(logging.INFO)
-    _install_dtlpy_stand_in()
+    sdk = Sdk()
     codebase = config["codebaseDir"]
     sys.path.insert(0, codebase)
     os.chdir(codebase)
@@ -226,10 +261,6 @@ def main(conn) -> None:
             return
         job = message[1]
         channel.execution_id = job["executionId"]
-        result = _run(job, config, state, channel)
+        result = _run(job, config, state, channel, sdk)
         channel.send(("done", job["executionId"], result))
 
-
-if __name__ == "__main__":
-    from multiprocessing.connection import Connection
-    main(Connection(int(sys.argv[1])))

@@ -1,6 +1,7 @@
 """What installing a pipeline sets up for its nodes, and undoes on pause or delete.
 
-* code nodes: their inline code becomes a package + service the FaaS runtime runs (hidden from package lists);
+* code nodes: their inline code becomes a package + service the FaaS runtime runs (hidden from package lists),
+  running as a project bot like any service;
 * function nodes: must name a deployed service of the project;
 * task nodes: get a task (``metadata.taskId``) that the pipeline engine adds items to;
 * start nodes with a ``trigger`` (``Triggers.create(pipeline=...)`` / ``node.add_trigger``): get a trigger
@@ -14,6 +15,7 @@ import json
 
 from ..errors import BadRequest
 from ..pipeline_engine import node_actions
+from .bots import service_bot
 from .datasets import get_dataset
 from .packages import find_package, insert_package, store_codebase_zip
 from .tasks import create_empty, emit
@@ -96,7 +98,8 @@ def _code_service(ctx, name: str, package: dict, pipeline: dict, node: dict) -> 
     service_id = ctx.store.new_id()
     return {"id": service_id, "name": name, "url": f"{ctx.api_url}/services/{service_id}", "creator": ctx.user,
             "updatedBy": ctx.user, "projectId": package["projectId"], "orgId": pipeline.get("orgId"),
-            "botUserName": f"bot-{service_id}@bot.dataloop.local", "scope": "project", "crashloop": False,
+            "botUserName": service_bot(ctx, ctx.store.get("project", package["projectId"], "Project"))["email"],
+            "scope": "project", "crashloop": False,
             "queueLengthLimit": None, "driverId": None, "packageId": package["id"],
             "packageRevision": package["version"],
             "version": "1.0.0", "moduleName": "default_module", "initParams": {}, "active": True,

@@ -10,6 +10,7 @@ from typing import Optional
 
 from .. import dql
 from ..errors import BadRequest
+from ..faas.requirements import specifiers
 from ..ids import is_object_id
 from ..routing import Route
 from . import _item_docs as item_docs
@@ -134,6 +135,7 @@ def insert_package(ctx, body: dict, project_id: str) -> dict:
         raise BadRequest(f"Package with name {name!r} already exists in project {project_id}")
     check_modules(body.get("modules"))
     _check_codebase(body.get("codebase"))
+    specifiers(body.get("requirements"))
     package_id = ctx.store.new_id()
     doc = {"id": package_id, "name": name, "url": f"{ctx.api_url}/packages/{package_id}", "projectId": project_id,
            "creator": ctx.user, "version": body.get("version") or "1.0.0", "type": body.get("type") or "faas",
@@ -168,6 +170,7 @@ def update(ctx, package_id):
             raise BadRequest(f"a package cannot be renamed ({doc['name']!r} -> {body['name']!r})")
         check_modules(body.get("modules"))
         _check_codebase(body.get("codebase"))
+        specifiers(body.get("requirements"))
         for key in EDITABLE:
             if key in body:
                 doc[key] = body[key]

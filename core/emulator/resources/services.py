@@ -5,6 +5,7 @@ A service is a package's module made runnable; its executions run in worker proc
 """
 from __future__ import annotations
 
+import json
 import time
 
 from ..errors import BadRequest
@@ -12,6 +13,7 @@ from ..faas.logstore import parse_time
 from ..faas.runtime import TERMINAL, FaasRuntime
 from ..ids import is_object_id
 from ..routing import Route
+from .bots import service_bot
 from .packages import check_name, get_package
 from .projects import get_project
 
@@ -61,6 +63,31 @@ def _check_settings(ctx, doc: dict) -> None:
     if not isinstance(doc.get("initParams"), dict):
         raise BadRequest("initParams must be an object mapping init input names to values")
     faas(ctx).module_of(doc)
+    secret_environment(ctx.store, doc)
+
+
+def secret_environment(store, service: dict) -> dict:
+    """The environment variables a service's ``secrets`` and ``integrations`` give its functions, as the platform
+    names them: a secret (integration id) under the integration's name, an integration ``{"env", "value": id}``
+    under ``env``; a key-value integration's value is its ``options.value``, other types give their options as
+    JSON. ``BadRequest`` names a malformed entry or an integration of another organization."""
+    secrets, integrations = service.get("secrets") or [], service.get("integrations") or []
+    if not isinstance(secrets, list) or not all(isinstance(s, str) for s in secrets):
+        raise BadRequest("secrets must be a list of integration ids")
+    if not isinstance(integrations, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("env"), str) and i["env"] and isinstance(i.get("value"), str)
+            for i in integrations):
+        raise BadRequest('integrations must be a list of {"env": <variable name>, "value": <integration id>}')
+    wanted = [(None, s) for s in secrets] + [(i["env"], i["value"]) for i in integrations]
+    env = {}
+    for name, integration_id in wanted:
+        doc = store.find("integration", integration_id) if is_object_id(integration_id) else None
+        if doc is None or doc.get("org") != service.get("orgId"):
+            raise BadRequest(f"secret {integration_id!r} is not an integration of the service's organization")
+        options = doc.get("options") or {}
+        env[name or doc["name"]] = str(options.get("value")) if doc.get("type") == "key_value" \
+            else json.dumps(options, sort_keys=True)
+    return env
 
 
 def create(ctx):
@@ -82,7 +109,7 @@ def create(ctx):
         "initParams": body.get("initParams") or {}, "versions": body.get("versions"),
         "runtime": {**DEFAULT_RUNTIME, **(body.get("runtime") or {})}, "driverId": body.get("driverId"),
         "active": body.get("active", True) is not False, "secrets": body.get("secrets") or [],
-        "integrations": body.get("integrations") or [], "botUserName": f"bot-{service_id}@bot.dataloop.local",
+        "integrations": body.get("integrations") or [], "botUserName": body.get("botUserName"),
         "useUserJwt": bool(body.get("useUserJwt", False)), "global": bool(body.get("global", False)),
         "runExecutionAsProcess": bool(body.get("runExecutionAsProcess", False)),
         "executionTimeout": body.get("executionTimeout", 3600), "drainTime": body.get("drainTime", 600),
@@ -93,9 +120,11 @@ def create(ctx):
     if body.get("runtime") is not None and not isinstance(body["runtime"], dict):
         raise BadRequest("runtime must be an object")
     _check_settings(ctx, doc)
+    faas(ctx).environments.folder(package.get("requirements"))  # a failed install fails the deployment
     with ctx.store.transaction():
         if ctx.store.find_by("service", "name", name, scope=project["id"]):
             raise BadRequest(f"Service with name {name!r} already exists in project {project['id']}")
+        doc["botUserName"] = service_bot(ctx, project, doc["botUserName"])["email"]
         ctx.store.insert("service", doc, scope=project["id"])
         doc["revisions"] = [present(doc)]
         ctx.store.replace("service", doc, touch=False)
@@ -108,12 +137,17 @@ def get_one(ctx, service_id):
 
 def update(ctx, service_id):
     body = ctx.json_object()
+    package = ctx.store.find("package", get_service(ctx, service_id)["packageId"]) or {}
+    faas(ctx).environments.folder(package.get("requirements"))  # outside the write transaction: pip takes time
     with ctx.store.transaction():
         doc = get_service(ctx, service_id)
         if "name" in body and body["name"] != doc["name"]:
             raise BadRequest(f"a service cannot be renamed ({doc['name']!r} -> {body['name']!r})")
         if "packageId" in body and body["packageId"] != doc["packageId"]:
             raise BadRequest("a service cannot move to another package; deploy a new service")
+        if body.get("botUserName") and body["botUserName"] != doc.get("botUserName"):
+            project = ctx.store.get("project", doc["projectId"], "Project")
+            doc["botUserName"] = service_bot(ctx, project, body["botUserName"])["email"]
         for key in EDITABLE:
             if key in body:
                 doc[key] = body[key]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, TYPE_CHECKING
 
+from ..exceptions import MissingEntity
+
 if TYPE_CHECKING:
     from .._client import DataloopClient
 
@@ -83,8 +85,22 @@ class Parent:
         return parent
 
 
+class Unbound:
+    """The client of an unpickled entity: pickles never carry a client (nor its token), so using one fails
+    clearly until ``entity.bind(client)``."""
+
+    def __getattr__(self, name):
+        raise MissingEntity("2001", "entity was unpickled without a client: call entity.bind(client) first")
+
+    def __bool__(self) -> bool:
+        return False
+
+
 class Entity:
-    """Base of every platform entity. ``context`` holds parents (project, dataset, item, ...)."""
+    """Base of every platform entity. ``context`` holds parents (project, dataset, item, ...).
+
+    Pickles and ``to_dict()`` hold the JSON only, never the client: results cross process boundaries as data.
+    """
 
     id = Field("id", readonly=True)
     url = Field("url", readonly=True)
@@ -105,6 +121,33 @@ class Entity:
     def to_json(self) -> dict:
         """A copy of the full JSON document (every key received, with local edits)."""
         return clone_json(self._json)
+
+    def to_dict(self) -> dict:
+        """Plain JSON (the same as ``to_json()``): what an orchestrator task may return."""
+        return self.to_json()
+
+    def _data(self) -> dict:
+        """The instance state minus the client and the cached repositories bound to it."""
+        from .._repository import Repository
+        return {k: v for k, v in self.__dict__.items() if k != "_client" and not isinstance(v, Repository)}
+
+    def __getstate__(self) -> dict:
+        return self._data()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._client = Unbound()
+
+    def bind(self, client: "DataloopClient") -> "Entity":
+        """Attach a client (to an unpickled entity and its parents); returns the entity."""
+        data = self._data()
+        self.__dict__.clear()
+        self.__dict__.update(data)
+        self._client = client
+        for parent in self._context.values():
+            if isinstance(parent, Entity):
+                parent.bind(client)
+        return self
 
     def diff(self) -> dict:
         """Local edits since the entity was received, in the platform's diff-update shape."""

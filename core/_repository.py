@@ -6,7 +6,7 @@ from typing import Any, Optional, TYPE_CHECKING
 from urllib.parse import quote
 
 from .exceptions import MissingEntity
-from .filters import Filters, FiltersResource
+from .filters import Filters, FiltersResource, as_filters
 
 if TYPE_CHECKING:
     from ._client import DataloopClient
@@ -39,7 +39,8 @@ def exactly_one(**candidates) -> str:
 
 def own_filters(filters: Optional[Filters], resource: FiltersResource) -> Filters:
     """The query a repository may extend: a copy of the caller's ``filters`` (never mutated) or a fresh one,
-    checked to be of ``resource``."""
+    checked to be of ``resource``. A dict is taken as a DQL body or filter."""
+    filters = as_filters(filters, resource)
     if filters is None:
         return Filters(resource=resource)
     if not isinstance(filters, Filters) or filters.resource != resource:

@@ -108,6 +108,18 @@ class SingleFilter:
         return {self.field: {f"${self.operator.value}": values}}
 
 
+class RawFilter:
+    """A DQL filter expression given as a dict, sent verbatim as one ``$and`` clause."""
+
+    field = None
+
+    def __init__(self, expression: dict):
+        self.expression = expression
+
+    def prepare(self, recursive: bool = False) -> dict:
+        return copy.deepcopy(self.expression)
+
+
 class Filters:
     """Build a DQL query; ``prepare()`` returns the request body."""
 
@@ -136,6 +148,37 @@ class Filters:
         self._add_defaults()
         if field is not None:
             self.add(field=field, values=values, operator=operator, method=method)
+
+    @classmethod
+    def from_dict(cls, body: dict, resource=None) -> "Filters":
+        """A ``Filters`` from a DQL body (``{"filter": {...}, "sort", "page", "pageSize", "join", "resource"}``,
+        sent as given) or a bare filter expression (``{"dir": "/raw"}``, added to the resource's defaults).
+        ``resource`` is the one expected (default: the body's own, else items)."""
+        if not isinstance(body, dict):
+            raise TypeError(f"a DQL body must be a dict, got {type(body).__name__}")
+        full = "filter" in body
+        if resource is None:
+            resource = body.get("resource", FiltersResource.ITEM.value) if full else FiltersResource.ITEM
+        resource = coerce(FiltersResource, resource, "filter resource")
+        declared = body.get("resource", resource.value) if full else resource.value
+        if declared != resource.value:
+            raise ValueError(f"filters are for resource {resource.value!r}, not {declared!r}")
+        expression = body["filter"] if full else body
+        if not isinstance(expression, dict):
+            raise TypeError(f"a DQL filter must be an object, got {type(expression).__name__}")
+        filters = cls(resource=resource, use_defaults=not full)
+        if expression:
+            filters.and_filter_list.append(RawFilter(copy.deepcopy(expression)))
+        if full:
+            unknown = body.keys() - {"filter", "sort", "page", "pageSize", "join", "resource", "context"}
+            if unknown:
+                raise ValueError(f"unknown DQL body keys: {', '.join(sorted(unknown))}")
+            filters.sort = dict(body.get("sort") or {})
+            filters.page = body.get("page", 0)
+            filters.page_size = body.get("pageSize", filters.page_size)
+            filters.join = copy.deepcopy(body.get("join"))
+            filters.context = body.get("context")
+        return filters
 
     @property
     def resource(self) -> FiltersResource:
@@ -283,3 +326,13 @@ class Filters:
 
     def __repr__(self) -> str:
         return f"Filters({json.dumps(self.prepare())})"
+
+
+def as_filters(filters, resource=None) -> Optional[Filters]:
+    """The caller's query as ``Filters``: ``None`` and ``Filters`` as given, a dict as a DQL body or filter
+    (``Filters.from_dict``); anything else is a ``TypeError`` naming the expected types."""
+    if filters is None or isinstance(filters, Filters):
+        return filters
+    if isinstance(filters, dict):
+        return Filters.from_dict(filters, resource)
+    raise TypeError(f"filters must be a Filters or a dict (a DQL body or filter), not {type(filters).__name__}")

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import copy
-import logging
 from typing import Any, Callable, Iterator, List, Optional
 
-from .exceptions import BadRequest
 from .filters import KEYSET_RESOURCES, Filters, FiltersOperations
 
-logger = logging.getLogger("dataloop_core.paging")
 
 FetchPage = Callable[[dict], dict]
 Build = Callable[[dict], Any]
@@ -16,6 +13,8 @@ Build = Callable[[dict], Any]
 
 class PagedEntities:
     """Lazily fetched pages. Iterate it for pages (lists), call ``all()`` for every entity.
+
+    A query the server rejects raises (``BadRequest`` with the server's message), never an empty page.
 
     ``fetch`` sends one query body and returns the platform's envelope
     ``{"items", "totalItemsCount", "totalPagesCount", "hasNextPage"}``; ``build`` turns one JSON into an entity.
@@ -68,11 +67,7 @@ class PagedEntities:
             self.page_size = page_size
         if page_offset is not None:
             self.page_offset = page_offset
-        try:
-            envelope = self._fetch(self._body(self.page_offset, after_id)) or {}
-        except BadRequest as exc:
-            logger.warning("page %d could not be fetched: %s", self.page_offset, exc.message)
-            envelope = {}
+        envelope = self._fetch(self._body(self.page_offset, after_id)) or {}
         self.items = [self._build(j) for j in envelope.get("items") or []]
         self.items_count = envelope.get("totalItemsCount", self.items_count)
         self.total_pages_count = envelope.get("totalPagesCount", self.total_pages_count)
@@ -104,6 +99,9 @@ class PagedEntities:
     # -- iteration -------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[List[Any]]:
         """Yield pages (lists of entities) from the current one to the last."""
+        if self.page_size == 0:
+            raise ValueError(f"page_size=0 only counts ({self.items_count} matches; len() gives it): "
+                             "list with a page_size of 1 or more")
         yield self.items
         while self.has_next_page and self.items:
             page = self.next_page()

@@ -103,11 +103,11 @@ def test_iteration_stops_on_an_empty_page():
     assert list(pages) == [IDS[:2]]
 
 
-def test_bad_request_page_is_empty():
+def test_a_rejected_query_raises_never_an_empty_page():
     def failing(body):
-        raise BadRequest("400", "bad query")
-    pages = PagedEntities(failing, Filters(), build)
-    assert pages.items == [] and list(pages.all()) == [] and len(pages) == 0
+        raise BadRequest("400", "unknown operator $regexx")
+    with pytest.raises(BadRequest, match=r"unknown operator \$regexx"):
+        PagedEntities(failing, Filters(), build)
 
 
 def test_go_to_page_in_both_modes():
@@ -125,7 +125,9 @@ def test_all_restarts_from_the_first_page():
 
 def test_page_size_zero_counts_only():
     pages = PagedEntities(Source(), Filters(resource="datasets"), build, page_size=0)
-    assert pages.items == [] and len(pages) == 7 and list(pages.all()) == []
+    assert pages.items == [] and len(pages) == 7
+    with pytest.raises(ValueError, match=r"page_size=0 only counts \(7 matches"):
+        list(pages.all())
 
 
 def test_negative_paging_arguments_are_rejected():

@@ -9,7 +9,7 @@ from typing import List, Optional
 from .._repository import Repository, exactly_one, path
 from ..entities.annotation import Annotation, AnnotationStatus, ViewAnnotationOptions
 from ..entities.annotation_collection import AnnotationCollection
-from ..filters import Filters, FiltersOperations, FiltersResource
+from ..filters import Filters, FiltersOperations, FiltersResource, as_filters
 from ..paging import PagedEntities
 
 BATCH = 100
@@ -119,6 +119,7 @@ class Annotations(Repository):
 
     def delete(self, annotation=None, annotation_id=None, filters: Optional[Filters] = None) -> bool:
         """Delete one annotation (entity or id), a list of ids, ``annotation='all'`` (the item's), or by filters."""
+        filters = as_filters(filters, FiltersResource.ANNOTATION)
         given = exactly_one(annotation=annotation, annotation_id=annotation_id, filters=filters)
         if given == "annotation" and annotation == "all":
             filters = Filters(resource=FiltersResource.ANNOTATION)

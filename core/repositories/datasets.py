@@ -13,7 +13,7 @@ from .._repository import Repository, confirm_delete, exactly_one, own_filters, 
 from ..entities.command import Command
 from ..entities.dataset import Dataset, DirectoryTree, ExpirationOptions, IndexDriver
 from ..exceptions import BadRequest, NotFound
-from ..filters import Filters, FiltersResource
+from ..filters import Filters, FiltersResource, as_filters
 from ..paging import PagedEntities
 from .dataset_exports import DatasetExports
 from .projects import load_state, save_state
@@ -191,7 +191,7 @@ class Datasets(DatasetExports, Repository):
         if clone_name is None and dst_dataset_id is None:
             raise ValueError("pass clone_name or dst_dataset_id")
         user_query = "true" if filters is not None else "false"
-        filters = Filters() if filters is None else copy.deepcopy(filters)
+        filters = Filters() if filters is None else copy.deepcopy(as_filters(filters, FiltersResource.ITEM))
         if filters.resource != FiltersResource.ITEM:
             raise ValueError(f"clone filters must be item filters, got {filters.resource.value!r}")
         filters.pop("hidden")

@@ -9,7 +9,7 @@ from .._repository import Repository, own_filters, path, prune
 from ..entities.command import Command
 from ..entities.execution import Execution
 from ..entities.function_io import FunctionIO
-from ..filters import Filters, FiltersMethod, FiltersResource
+from ..filters import Filters, FiltersMethod, FiltersResource, as_filters
 from ..paging import PagedEntities
 from ..runs import RunStatus
 
@@ -82,6 +82,7 @@ class Executions(Repository):
         """One execution per item (or annotation) matching ``filters``, as a command."""
         if filters is None:
             raise ValueError("create_batch needs filters selecting the items to run on")
+        filters = as_filters(filters)
         body = {"batch": {"query": filters.prepare(), "args": inputs_json(execution_inputs or {})},
                 "functionName": function_name or "run"}
         command = Command(self._client, self._request("POST", path("/executions/{}", self._service_id(service_id)),
@@ -90,6 +91,7 @@ class Executions(Repository):
 
     def rerun_batch(self, filters: Filters, service_id: Optional[str] = None, wait: bool = True) -> Command:
         """Rerun every finished execution matching ``filters`` (resource executions), as a command."""
+        filters = as_filters(filters, FiltersResource.EXECUTION)
         if filters is None or filters.resource != FiltersResource.EXECUTION:
             raise ValueError("rerun_batch needs Filters(resource=FiltersResource.EXECUTION)")
         service = self._parent("service", required=False)

@@ -11,7 +11,7 @@ from .._enums import coerce
 from .._repository import Repository, exactly_one, path
 from ..entities.item import Item, ItemStatus
 from ..exceptions import NotFound
-from ..filters import Filters, FiltersResource
+from ..filters import Filters, FiltersResource, as_filters
 from ..paging import PagedEntities
 from . import _item_download, _item_upload
 
@@ -57,7 +57,8 @@ class Items(Repository):
     # -- reads -----------------------------------------------------------------------------------
     def list(self, filters: Optional[Filters] = None, page_offset: Optional[int] = None,
              page_size: Optional[int] = None) -> PagedEntities:
-        """Pages of items (or of annotations, for an annotations ``Filters``)."""
+        """Pages of items (or of annotations, for an annotations ``Filters``); a dict is a DQL body or filter."""
+        filters = as_filters(filters)
         if filters is not None and filters.resource == FiltersResource.ANNOTATION:
             from .annotations import Annotations
             return Annotations(self._client, dataset=self._context.get("dataset"),
@@ -96,6 +97,7 @@ class Items(Repository):
     def update(self, item: Optional[Item] = None, filters: Optional[Filters] = None, update_values=None,
                system_update_values=None, system_metadata: bool = False):
         """Save an item's local edits (diff PATCH) or bulk-update every item matching ``filters``."""
+        filters = as_filters(filters, FiltersResource.ITEM)
         exactly_one(item=item, filters=filters)
         if item is not None:
             diff = item.diff()
@@ -116,6 +118,7 @@ class Items(Repository):
     def delete(self, filename: Optional[str] = None, item_id: Optional[str] = None,
                filters: Optional[Filters] = None) -> bool:
         """Delete one item (by id or remote path) or every item matching ``filters``."""
+        filters = as_filters(filters)
         given = exactly_one(filename=filename, item_id=item_id, filters=filters)
         if given == "filters":
             if filters.resource != FiltersResource.ITEM:

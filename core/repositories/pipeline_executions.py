@@ -9,7 +9,7 @@ from .executions import inputs_json
 from ..entities.execution import TERMINAL_STATUSES as EXECUTION_TERMINAL_STATUSES
 from ..entities.pipeline_execution import PipelineExecution
 from ..exceptions import NotFound
-from ..filters import Filters, FiltersOperations, FiltersResource
+from ..filters import Filters, FiltersOperations, FiltersResource, as_filters
 from ..paging import PagedEntities
 from ..runs import RunStatus
 
@@ -76,6 +76,7 @@ class PipelineExecutions(Repository):
         """One execution per item matching ``filters``; answers a Command (waited on unless ``wait=False``)."""
         if filters is None:
             raise ValueError("create_batch needs filters selecting the items")
+        filters = as_filters(filters)
         body = {"batch": {"query": filters.prepare(), "args": execution_input_json(execution_inputs or {})}}
         if node_id is not None:
             body["nodeId"] = node_id
@@ -85,7 +86,8 @@ class PipelineExecutions(Repository):
     def rerun(self, pipeline_id: Optional[str] = None, method: Optional[str] = None,
               start_nodes_ids: Optional[list] = None, filters: Optional[Filters] = None, wait: bool = True):
         """Rerun the cycles matching ``filters`` (``POST /pipelines/{id}/executions/rerun``); True when done."""
-        filters = filters or Filters(resource=FiltersResource.PIPELINE_EXECUTION)
+        filters = as_filters(filters, FiltersResource.PIPELINE_EXECUTION) or \
+            Filters(resource=FiltersResource.PIPELINE_EXECUTION)
         body = {"pipeline": {"method": getattr(method, "value", method), "startNodeIds": start_nodes_ids},
                 "batch": {"query": filters.prepare()}}
         url = path("/pipelines/{}/executions/rerun", self._pipeline_id(pipeline_id))

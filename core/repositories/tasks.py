@@ -14,7 +14,7 @@ from ..entities.command import Command
 from ..entities.task import ItemAction, Task, TaskPriority, TaskType
 from ..entities.workload import as_workload
 from ..exceptions import BadRequest, MissingEntity, NotFound
-from ..filters import Filters, FiltersOperations, FiltersResource, SingleFilter
+from ..filters import Filters, FiltersOperations, FiltersResource, SingleFilter, as_filters
 from ..paging import PagedEntities
 from ..runs import RunStatus
 
@@ -57,7 +57,8 @@ def items_query(filters=None, items=None, query=None, default_all: bool = False)
             raise ValueError(f"query must be a DQL dict, got {type(query).__name__}")
         return query
     if filters is not None:
-        if not isinstance(filters, Filters) or filters.resource != FiltersResource.ITEM:
+        filters = as_filters(filters)
+        if filters.resource != FiltersResource.ITEM:
             raise ValueError("filters must be item Filters")
         return filters.prepare()
     if items is not None:

@@ -229,7 +229,7 @@ class Transport:
                     timeout=timeout if timeout is not None else self.options.timeout, verify=self._verify)
             except requests.Timeout as exc:
                 raise APITimeoutError("408", f"request timed out: {type(exc).__name__}", method, path) from None
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:  # or a cut body
                 raise APIConnectionError("3001", f"connection failed: {describe_binary(exc)}", method, path) from None
             logger.debug("%s %s -> %s (%.0f ms)", method, path, response.status_code,
                          (time.monotonic() - started) * 1000)

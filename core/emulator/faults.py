@@ -1,4 +1,7 @@
-"""Test-only fault switch: make chosen requests fail (status, Retry-After, connection reset, delay).
+"""Test-only fault switch: make chosen requests fail (status, Retry-After, connection reset, delay, truncated body).
+
+``truncate`` serves the real response but only the first half of its body, then closes the connection (the
+server applies it: server.py); the other actions are applied by the app before the handler runs.
 
 Enabled only when the server is started with ``enable_faults=True`` (``--enable-faults``); rules are set
 through ``POST /_emulator/faults``.
@@ -15,7 +18,7 @@ from typing import List, Optional
 class FaultRule:
     path: str                    # glob over the request path, e.g. "/api/v1/datasets/*/items"
     method: str = "*"
-    action: str = "status"       # "status" | "reset" | "delay"
+    action: str = "status"       # "status" | "reset" | "delay" | "truncate"
     status: int = 503
     retry_after: Optional[float] = None
     delay: float = 0.0
@@ -37,11 +40,14 @@ class FaultSwitch:
     def clear(self) -> None:
         self.set([])
 
-    def match(self, method: str, path: str) -> Optional[FaultRule]:
-        """The rule that applies to this request, consuming one of its ``times``."""
+    def match(self, method: str, path: str, truncate: bool = False) -> Optional[FaultRule]:
+        """The rule that applies to this request, consuming one of its ``times``: among ``truncate`` rules when
+        ``truncate`` (asked by the server), else among the others (asked by the app)."""
         with self._lock:
             for rule in self._rules:
                 if rule.times == 0 or rule.method not in ("*", method) or not fnmatch.fnmatch(path, rule.path):
+                    continue
+                if (rule.action == "truncate") != truncate:
                     continue
                 rule.seen += 1
                 if (rule.seen - 1) % rule.every:

@@ -16,10 +16,27 @@ SOCKET_KEY = "dataloop.socket"  # the connection's socket, for the fault switch'
 
 
 class _Gateway(wsgi.Gateway_10):
+    """Puts the socket in the environ; applies the fault switch's ``truncate`` rules (half the body, then close)."""
+
     def get_environ(self):
         environ = super().get_environ()
         environ[SOCKET_KEY] = self.req.conn.socket
+        faults = self.req.server.wsgi_app.faults
+        self._truncate_left = None
+        if faults is not None and faults.match(environ["REQUEST_METHOD"], environ["PATH_INFO"], truncate=True):
+            self._truncate_left = -1  # set to half the body at its first write
         return environ
+
+    def write(self, chunk):
+        if self._truncate_left is None:
+            return super().write(chunk)
+        if self._truncate_left < 0:
+            self._truncate_left = (self.remaining_bytes_out or len(chunk)) // 2
+            self.req.close_connection = True
+        chunk, self._truncate_left = chunk[:self._truncate_left], max(0, self._truncate_left - len(chunk))
+        self.req.ensure_headers_sent()
+        if chunk:
+            self.req.write(chunk)
 
 
 class EmulatorServer:

@@ -49,7 +49,7 @@ main(Connection(int(sys.argv[1])))
 
 def _fallback_path(python: str) -> list:
     """The server's site-packages, for a worker interpreter that is not the server's own."""
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
         return []
     return [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
 

@@ -68,7 +68,7 @@ class Environments:
         wanted = specifiers(requirements)
         if not wanted:
             return None
-        key = hashlib.sha256(json.dumps([os.path.realpath(self.python), wanted]).encode()).hexdigest()[:24]
+        key = hashlib.sha256(json.dumps([os.path.abspath(self.python), wanted]).encode()).hexdigest()[:24]
         target = os.path.join(self.root, key)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())

@@ -303,9 +303,9 @@ def _utc(epoch) -> str:
 
 
 def _resendable(data: Any, files: Any) -> bool:
-    """A body can be sent again unless it is a stream already read (bodies built by a callable are rebuilt)."""
-    return all(callable(part) or part is None or isinstance(part, (bytes, str, dict, list, tuple))
-               for part in (data, files))
+    """A body can be sent again unless it may be a stream already read (callables rebuild theirs)."""
+    data_ok = data is None or callable(data) or isinstance(data, (bytes, str, dict, list, tuple))
+    return data_ok and (files is None or callable(files))
 
 
 def _should_retry_status(status: int, idempotent: bool) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.utils
+import io
 import logging
 import time
 
@@ -10,8 +11,8 @@ import requests
 from tenacity import RetryCallState, Retrying
 
 from dataloop_core import DataloopClient
-from dataloop_core._transport import Transport, TransportOptions, _RetryableResponse, backoff_delay, \
-    parse_retry_after
+from dataloop_core._transport import Transport, TransportOptions, _RetryableResponse, _resendable, \
+    backoff_delay, parse_retry_after
 from dataloop_core.emulator import EmulatorServer
 from dataloop_core.emulator.auth import Auth
 from dataloop_core.exceptions import (APIConnectionError, APITimeoutError, NotFound, ServiceUnavailable,
@@ -203,3 +204,16 @@ def test_base_url_is_required_and_api_prefix_is_optional(emulator, monkeypatch):
         DataloopClient(token="t")
     with DataloopClient(base_url=emulator.url + "/api/v1/", token=emulator.token()) as c:
         assert c.base_url == emulator.url and isinstance(c.projects.list(), list)
+
+
+def test_a_401_with_a_static_token_is_raised_without_renewal(client, faults):
+    faults({"path": PROJECTS, "method": "GET", "status": 401, "times": 1})
+    with pytest.raises(Unauthorized, match="fault injected: status 401"):
+        client.projects.list()
+    assert isinstance(client.projects.list(), list)
+
+
+def test_only_bodies_that_can_be_sent_again_are_resent_after_a_401():
+    assert _resendable(None, None) and _resendable(b"x", None) and _resendable({"a": 1}, None)
+    assert _resendable(lambda: iter([b"x"]), lambda: {"f": b"x"})
+    assert not _resendable(iter([b"x"]), None) and not _resendable(None, {"file": io.BytesIO(b"x")})

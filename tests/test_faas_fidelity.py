@@ -12,7 +12,8 @@ import zipfile
 
 import pytest
 
-from dataloop_core.exceptions import BadRequest
+from dataloop_core import Filters
+from dataloop_core.exceptions import BadRequest, NotFound
 
 CODE = textwrap.dedent('''
     import os
@@ -184,3 +185,29 @@ def test_malformed_requirements_are_refused_when_pushed(project, src):
         push(project, src, [{"name": "--index-url=http://127.0.0.1:9/", "version": "1"}])
     with pytest.raises(BadRequest, match="operator must be one of"):
         push(project, src, [{"name": "fine", "version": "1", "operator": "=>"}])
+
+
+# -- point 12: batch executions over the query's context datasets ----------------------------------
+def test_batch_execution_runs_on_the_query_context_datasets_only(project, tmp_path):
+    from faas_runner import CODE as RUNNER_CODE, MODULES as RUNNER_MODULES
+    (tmp_path / "main.py").write_text(RUNNER_CODE)
+    package = project.packages.push(src_path=str(tmp_path), package_name=f"run-{uuid.uuid4().hex[:6]}",
+                                    modules=RUNNER_MODULES)
+    service = deploy(package)
+    chosen, other = project.datasets.create("chosen"), project.datasets.create("other")
+    wanted = []
+    for dataset in (chosen, other):
+        for name in ("a.txt", "b.txt"):
+            (tmp_path / name).write_text(name)
+            item = dataset.items.upload(local_path=str(tmp_path / name))
+            if dataset is chosen:
+                wanted.append(item.id)
+    command = service.executions.create_batch(filters=Filters(context={"datasets": [chosen.id]}),
+                                              function_name="run")
+    started = command.spec["executionIds"]
+    outputs = sorted(service.executions.wait(execution_id=i, timeout=60).output["item_id"] for i in started)
+    assert outputs == sorted(wanted)
+    with pytest.raises(BadRequest, match="context.datasets must be a non-empty list of dataset ids"):
+        service.executions.create_batch(filters=Filters(context={"datasets": chosen.id}), function_name="run")
+    with pytest.raises(NotFound, match="Dataset not found"):
+        service.executions.create_batch(filters=Filters(context={"datasets": ["0" * 24]}), function_name="run")

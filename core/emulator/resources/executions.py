@@ -10,6 +10,7 @@ from ..errors import BadRequest
 from ..faas.runtime import FaasRuntime
 from ..ids import is_object_id
 from ..routing import Route
+from .datasets import get_dataset
 from .projects import get_project, visible_projects
 from .services import faas, get_service
 
@@ -43,7 +44,8 @@ def create(ctx, service_id):
 
 
 def _create_batch(ctx, service: dict, body: dict):
-    """``{"batch": {"query", "args"}}``: one execution per matching item (or annotation), as a command."""
+    """``{"batch": {"query", "args"}}``: one execution per matching item (or annotation) of the query's datasets,
+    as a command."""
     batch = body.get("batch")
     if not isinstance(batch, dict) or not isinstance(batch.get("query"), dict):
         raise BadRequest("batch must be an object with a 'query' (a DQL body)")
@@ -57,7 +59,7 @@ def _create_batch(ctx, service: dict, body: dict):
     names = [io.get("name") for io in function.get("input") or [] if io.get("type") == type_name]
     if not names:
         raise BadRequest(f"function {function_name!r} has no {type_name} input to run a batch on")
-    datasets = [d["id"] for d in ctx.store.list("dataset", scope=service["projectId"])]
+    datasets = _batch_datasets(ctx, service, query)
     user, api_url = ctx.user, ctx.api_url
 
     def work(progress):
@@ -74,6 +76,20 @@ def _create_batch(ctx, service: dict, body: dict):
         return {"executionIds": started}
     return ctx.commands.submit(ctx.api_url, "CreateExecutionsBatch", {"serviceId": service["id"]}, work,
                                creator=ctx.user)
+
+
+def _batch_datasets(ctx, service: dict, query: dict) -> list:
+    """The datasets a batch query runs over: its ``context.datasets`` (each one the caller can see), else every
+    dataset of the service's project."""
+    context = query.get("context")
+    if context is not None and not isinstance(context, dict):
+        raise BadRequest(f"batch query context must be an object, got {type(context).__name__}")
+    datasets = (context or {}).get("datasets")
+    if datasets is None:
+        return [d["id"] for d in ctx.store.list("dataset", scope=service["projectId"])]
+    if not isinstance(datasets, list) or not datasets or not all(isinstance(d, str) for d in datasets):
+        raise BadRequest(f"batch query context.datasets must be a non-empty list of dataset ids, got {datasets!r}")
+    return [get_dataset(ctx, dataset_id)["id"] for dataset_id in datasets]
 
 
 def rerun_batch(ctx):

@@ -1,7 +1,6 @@
 """``dataloop`` console script: ``dataloop sync push|pull`` (reads DATALOOP_BASE_URL / DATALOOP_TOKEN).
 
-Exit codes: 0 all files synced, 1 some files failed (listed), 2 bad usage or configuration, 3 another run holds
-the same journal, 130 interrupted.
+Every failure is one line on stderr (``error: ...``) and one of the exit codes in :data:`EXIT_CODES`.
 """
 from __future__ import annotations
 
@@ -11,13 +10,26 @@ import logging
 import sys
 from typing import List, Optional
 
-from .exceptions import PlatformException
+from .exceptions import PlatformException, RequestTimeout, TokenExpired, TooManyRequests
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_PLATFORM, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+EXIT_CODES = {
+    EXIT_OK: "every file synced",
+    EXIT_FAILED: "some files failed (each listed on stderr: FAILED <path>: <reason>); re-run to retry them",
+    EXIT_USAGE: "bad usage or configuration: arguments, --filter, credentials, unknown project or dataset, "
+                "a request the platform rejected (4xx)",
+    EXIT_BUSY: "another run holds the same journal",
+    EXIT_PLATFORM: "the platform or the network failed: unreachable, 5xx after retries, truncated responses",
+    EXIT_INTERNAL: "unexpected internal error (a bug: please report the message)",
+    EXIT_INTERRUPTED: "interrupted (finished files are journaled; re-run to resume)",
+}
+logger = logging.getLogger("dataloop_core.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dataloop", description="Drive the Dataloop platform from the shell.")
+    epilog = "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(prog="dataloop", description="Drive the Dataloop platform from the shell.",
+                                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync", help="resumable, incremental dataset sync")
     directions = sync.add_subparsers(dest="direction", required=True)
@@ -54,34 +66,56 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished files are journaled; re-run to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # every failure is one line and a documented code, never a traceback
+        code = exit_code(exc)
+        if code == EXIT_INTERNAL:
+            logger.debug("internal error", exc_info=True)
+        print(f"error: {_message(exc)}", file=sys.stderr)
+        return code
+
+
+def exit_code(exc: Exception) -> int:
+    """The documented exit code of a run that stopped with ``exc``."""
+    from .sync import JournalBusy
+    if isinstance(exc, JournalBusy):
+        return EXIT_BUSY
+    if isinstance(exc, (ValueError, TokenExpired)):  # MissingEntity is a ValueError too
+        return EXIT_USAGE
+    if isinstance(exc, PlatformException):
+        rejected = 400 <= (exc.status or 0) < 500 and not isinstance(exc, (RequestTimeout, TooManyRequests))
+        return EXIT_USAGE if rejected else EXIT_PLATFORM
+    return EXIT_INTERNAL
+
+
+def _filter_arg(text: Optional[str]) -> Optional[dict]:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("--filter is nested too deeply to parse") from None
+    except ValueError as exc:
+        raise ValueError(f"--filter is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--filter must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 def _sync(args) -> int:
     from . import DataloopClient
-    from .sync import JournalBusy, TqdmProgress, pull, push
+    from .sync import TqdmProgress, pull, push
+    filters = _filter_arg(getattr(args, "filters", None))
+    client = DataloopClient()
+    bar = None
     try:
-        filters = json.loads(args.filters) if getattr(args, "filters", None) else None
-        if filters is not None and not isinstance(filters, dict):
-            raise ValueError(f"--filter must be a JSON object, not {type(filters).__name__}")
-        client = DataloopClient()
         dataset_id = _dataset_id(client, args.project, args.dataset)
-    except (ValueError, PlatformException) as exc:
-        print(f"error: {_message(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    bar = None if args.no_progress or not sys.stderr.isatty() else TqdmProgress(args.direction)
-    options = dict(remote_path=args.remote_path, workers=args.workers, delete=args.delete, dry_run=args.dry_run,
-                   checksum=args.checksum, shard=args.shard, journal_dir=args.journal_dir, progress=bar)
-    try:
+        bar = None if args.no_progress or not sys.stderr.isatty() else TqdmProgress(args.direction)
+        options = dict(remote_path=args.remote_path, workers=args.workers, delete=args.delete, dry_run=args.dry_run,
+                       checksum=args.checksum, shard=args.shard, journal_dir=args.journal_dir, progress=bar)
         if args.direction == "push":
             summary = push(client, dataset_id, args.local_dir, follow_symlinks=args.follow_symlinks, **options)
         else:
             summary = pull(client, dataset_id, args.local_dir, filters=filters, **options)
-    except JournalBusy as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (ValueError, PlatformException) as exc:
-        print(f"error: {_message(exc)}", file=sys.stderr)
-        return EXIT_USAGE
     finally:
         if bar is not None:
             bar.close()
@@ -115,7 +149,11 @@ def _report(summary, as_json: bool) -> None:
 
 
 def _message(exc: Exception) -> str:
-    return exc.message if isinstance(exc, PlatformException) else str(exc)
+    """One line: the platform's message, or the exception's (named when it is not a usage error)."""
+    text = exc.message if isinstance(exc, PlatformException) else str(exc)
+    if not isinstance(exc, (PlatformException, ValueError)):
+        text = f"{type(exc).__name__}: {text}"
+    return " ".join(str(text).split())[:2000] or type(exc).__name__
 
 
 if __name__ == "__main__":

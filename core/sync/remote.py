@@ -5,10 +5,12 @@ from typing import Iterator, List, Optional, Union
 
 from .._repository import path
 from .._transfer import normalize_remote_path, remote_hash, remote_size
+from ..exceptions import SDKError
 from ..filters import Filters
 from .journal import RemoteFile
 
 PAGE_SIZE = 1000
+MAX_FILTER_DEPTH = 100  # nesting levels of a user filter (real ones use < 10; the platform's own limits are lower)
 
 
 def normalize_root(remote_path: Optional[str]) -> str:
@@ -33,14 +35,28 @@ def _filter_clauses(extra: Union[None, dict, Filters]) -> tuple:
     query = extra.prepare(query_only=True)["filter"] if isinstance(extra, Filters) else extra
     if not isinstance(query, dict):
         raise ValueError(f"filter must be a DQL filter object, got {type(query).__name__}")
+    check_depth(query)
     and_list = list(query.get("$and") or [])
     and_list += [{key: value} for key, value in query.items() if not key.startswith("$")]
     return and_list, list(query.get("$or") or [])
 
 
+def check_depth(value, limit: int = MAX_FILTER_DEPTH) -> None:
+    """``ValueError`` when a JSON value nests deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise ValueError(f"filter is nested more than {limit} levels deep")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
 def list_files(transport, dataset_id: str, root: str, extra: Union[None, dict, Filters] = None,
                page_size: int = PAGE_SIZE) -> Iterator[List[RemoteFile]]:
     """Pages of files below ``root``: ``POST /datasets/{id}/query`` sorted by id, next page after the last id."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"page_size must be an integer >= 1, got {page_size!r}")
     user_and, user_or = _filter_clauses(extra)
     clauses = [{"hidden": False}, {"type": "file"}] + ([{"filename": root + "/**"}] if root != "/" else [])
     clauses += [c for c in user_and if c not in clauses]
@@ -51,8 +67,11 @@ def list_files(transport, dataset_id: str, root: str, extra: Union[None, dict, F
             query = {"$or": user_or, **query}
         body = {"filter": query, "sort": {"id": "ascending"}, "page": 0, "pageSize": page_size,
                 "resource": "items"}
-        envelope = transport.json("POST", path("/datasets/{}/query", dataset_id), json=body, retry_safe=True) or {}
-        items = envelope.get("items") or []
+        envelope = transport.json("POST", path("/datasets/{}/query", dataset_id), json=body, retry_safe=True)
+        items = envelope.get("items") if isinstance(envelope, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") for i in items):
+            raise SDKError("3001", f"malformed listing of dataset {dataset_id}: expected a page of items, got "
+                                   f"{str(envelope)[:100]!r}")
         page = []
         for item in items:
             rel = relative(root, item.get("filename") or "")

@@ -160,7 +160,7 @@ def test_emulator_rejects_bad_requests(client, dataset):
         client.transport.json("GET", f"{url}/{UNKNOWN_ID}/manifest")
     with pytest.raises(BadRequest, match="export id"):
         client.transport.json("GET", f"{url}/not-an-id/manifest")
-    with pytest.raises(BadRequest):
+    with pytest.raises(NotFound):  # a malformed dataset id is a dataset not found, as on the platform
         client.transport.json("POST", "/datasets/bad-id/export/v3", json={})
 
 

@@ -9,7 +9,7 @@ from dataloop_core import Filters, FiltersResource
 from dataloop_core._transfer import upload_one
 from dataloop_core.entities.dataset import Dataset, ExpirationOptions
 from dataloop_core.entities.label import Label
-from dataloop_core.exceptions import BadRequest, Forbidden, NotFound
+from dataloop_core.exceptions import BadRequest, FailedDependency, Forbidden, NotFound
 
 UNKNOWN_ID = "0123456789abcdef01234567"
 
@@ -91,7 +91,7 @@ def test_get_by_id_and_name(project, dataset):
 def test_get_errors(client, project):
     with pytest.raises(NotFound, match=f"Dataset not found: {UNKNOWN_ID}"):
         client.datasets.get(dataset_id=UNKNOWN_ID)
-    with pytest.raises(BadRequest, match="invalid dataset id"):
+    with pytest.raises(NotFound, match="Dataset not found: 'not-an-id'"):  # as the platform answers
         client.datasets.get(dataset_id="not-an-id")
     with pytest.raises(NotFound, match="Dataset not found"):
         project.datasets.get(dataset_name="missing-dataset")
@@ -227,8 +227,8 @@ def test_clone_into_existing_dataset_and_directory(client, project, dataset, uni
 def test_clone_errors(project, dataset):
     with pytest.raises(ValueError):
         dataset.clone()
-    with pytest.raises(BadRequest, match="already exists"):
-        dataset.clone(clone_name=dataset.name)
+    with pytest.raises(FailedDependency, match="Dataset with the same name already exists"):
+        dataset.clone(clone_name=dataset.name)  # the platform's command fails (424), not the request
     with pytest.raises(NotFound):
         project.datasets.clone(UNKNOWN_ID, clone_name="x")
 
@@ -430,7 +430,7 @@ def test_download_and_download_folder(client, dataset, tmp_path):
 def test_emulator_rejects_bad_dataset_requests(client, project, dataset):
     with pytest.raises(BadRequest, match="projects"):
         client.transport.json("POST", "/datasets", json={"name": "x"})
-    with pytest.raises(BadRequest, match="invalid dataset id"):
+    with pytest.raises(NotFound, match="Dataset not found"):
         client.transport.json("PATCH", "/datasets/bad-id", json={"name": "x"})
     with pytest.raises(NotFound, match="Dataset not found"):
         client.transport.json("DELETE", f"/datasets/{UNKNOWN_ID}")

@@ -129,9 +129,10 @@ def test_delete(client, project, dataset):
     assert spare.delete() is True
     with pytest.raises(NotFound):
         client.ontologies.get(spare.id)
-    in_use = dataset.recipes.list()[0].ontology_ids[0]
-    with pytest.raises(BadRequest, match="used by recipe"):
-        client.ontologies.delete(in_use)
+    recipe = dataset.recipes.list()[0]
+    in_use = recipe.ontology_ids[0]
+    assert client.ontologies.delete(in_use) is True  # the platform deletes an ontology a recipe uses
+    assert in_use not in client.recipes.get(recipe.id).ontology_ids
 
 
 def test_label_entity_colors():

@@ -5,7 +5,7 @@ import json
 import posixpath
 from typing import Iterable, List, Optional
 
-from ..errors import BadRequest
+from ..errors import BadRequest, not_found
 from ..ids import is_object_id, now_iso
 
 # literal kind so SQLite can use the partial expression index ix_item_filename
@@ -25,7 +25,9 @@ def check_id(value: str, entity: str) -> str:
 
 
 def get_dataset(ctx, dataset_id: str) -> dict:
-    check_id(dataset_id, "dataset")
+    """404 for an unknown or malformed id (as the platform answers for datasets)."""
+    if not is_object_id(dataset_id):
+        raise not_found("Dataset", repr(dataset_id))
     return ctx.store.get("dataset", dataset_id, "Dataset")
 
 

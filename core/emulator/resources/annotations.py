@@ -8,12 +8,15 @@ from typing import List
 from .. import dql
 from ..errors import BadRequest
 from ..ids import now_iso
-from ..routing import Route
+from ..routing import LIST, OBJECT, STRING, Route, check_shape, nullable
 from ..store import deep_merge
 from . import _item_docs as docs
 
 PROTECTED = ("id", "url", "item", "itemId", "dataset", "datasetId", "createdAt", "creator")
 MAX_BATCH = 1000
+UPDATE_SHAPE = {"type": STRING, "label": nullable(STRING), "metadata": OBJECT, "metadata.system": OBJECT,
+                "metadata.user": nullable(OBJECT), "attributes": nullable(LIST), "description": nullable(STRING),
+                "source": nullable(STRING), "labelSuggestions": nullable(LIST)}
 
 
 def _urls(ctx, doc: dict) -> dict:
@@ -32,7 +35,7 @@ def _new_annotation(ctx, item: dict, raw) -> dict:
     if label is not None and not isinstance(label, str):
         raise BadRequest(f"annotation 'label' must be a string, got {type(label).__name__}")
     stamp = now_iso()
-    doc = {k: v for k, v in raw.items() if v is not None}
+    doc = {k: v for k, v in raw.items() if v is not None and not (k == "description" and v == "")}
     metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     metadata.setdefault("system", {})
     metadata["system"].setdefault("attributes", {})
@@ -72,7 +75,9 @@ def get(ctx, annotation_id):
 
 
 def update(ctx, annotation_id):
-    diff = ctx.json_object()
+    diff = ctx.json_object(UPDATE_SHAPE)
+    if diff.get("description") == "":  # clearing the description: the platform stores none
+        diff["description"] = None
     for key in PROTECTED:
         diff.pop(key, None)
     if isinstance(diff.get("metadata"), dict) and not ctx.flag("system"):
@@ -110,10 +115,8 @@ def query(ctx, dataset_id: str, body: dict):
                 ctx.store.delete("annotation", doc["id"])
             action = "Deleted"
         else:
-            update_body = body.get("update")
-            if not isinstance(update_body, dict):
-                raise BadRequest("update must be a JSON object")
-            update_body = {k: v for k, v in update_body.items() if k not in PROTECTED}
+            check_shape(body, {"update": OBJECT, **{f"update.{k}": v for k, v in UPDATE_SHAPE.items()}})
+            update_body = {k: v for k, v in body["update"].items() if k not in PROTECTED}
             for doc in matched:
                 deep_merge(doc, json.loads(json.dumps(update_body)))
                 ctx.store.replace("annotation", doc)

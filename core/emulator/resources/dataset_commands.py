@@ -12,14 +12,16 @@ import zipfile
 
 from .. import dql
 from ..errors import BadRequest
-from ..routing import Route
+from ..routing import LIST, STRING, Route
 from ..store import deep_merge
 from . import _item_docs as docs
 from .annotations import copy_annotations
-from .datasets import check_name, get_dataset, new_dataset
+from .datasets import DEFAULT_LOCK_SECONDS, check_name, get_dataset, lock, new_dataset
 from .projects import get_project
 
 EXPORT_DIR = "/.dataloop/exports"
+EXPORT = "ExportDatasetAsJson"  # the command type of a (v1) export
+HISTORY_SORT = ("createdAt", "updatedAt", "status")
 ID_CHUNK = 5000  # ids per "$in" (well under SQLite's bound-parameter limit)
 SUBSETS = ("train", "validation", "test")
 
@@ -86,13 +88,13 @@ def clone(ctx, dataset_id):
     target_id = params.get("targetDatasetId")
     if target_id:
         get_dataset(ctx, target_id)
-    else:
-        check_name(ctx, body.get("name"), source["projects"][0])
+    elif not isinstance(body.get("name"), str) or not body["name"].strip():
+        raise BadRequest("name of the cloned dataset must be a non-empty string")
     target_directory = params.get("targetDirectory")
     if target_directory:
         target_directory = docs.clean_path(target_directory, "targetDirectory")
 
-    def make_target():
+    def make_target():  # a name already taken fails the command, as on the platform (the SDK raises 424)
         if target_id:
             return get_dataset(ctx, target_id)
         return new_dataset(ctx, body["name"], source["projects"][0], source["metadata"]["system"].get("recipes"),
@@ -172,18 +174,41 @@ def export(ctx, dataset_id):
     version = body.get("exportVersion") or "V1"
     if version not in ("V1", "V2"):
         raise BadRequest(f"exportVersion must be 'V1' or 'V2', got {version!r}")
-    if body.get("datasetLock"):
-        ctx.store.patch("dataset", dataset_id, {"locked": True})
-
-    def work(progress):
-        try:
-            return _export(ctx, dataset, body)
-        finally:
-            if body.get("datasetLock"):
-                ctx.store.patch("dataset", dataset_id, {"locked": False})
-
-    return ctx.commands.submit(ctx.api_url, "ExportDatasetAsJson", {"datasetId": dataset_id}, work,
+    timeout = body.get("lockTimeoutSec")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not 0 < timeout <= 86400):
+        raise BadRequest(f"lockTimeoutSec must be a number of seconds from 1 to 86400, got {timeout!r}")
+    if body.get("datasetLock"):  # held past the export, until unlocked or timed out (see PLATFORM_NOTES.md)
+        lock(ctx, dataset_id, timeout or DEFAULT_LOCK_SECONDS)
+    spec = {"datasetId": dataset_id, "projectId": dataset["projects"][0]}
+    return ctx.commands.submit(ctx.api_url, EXPORT, spec, lambda progress: _export(ctx, dataset, body),
                                creator=ctx.user)
+
+
+def export_history(ctx):
+    """``POST /datasets/exports``: the export commands of the given projects (and dataset), as ``records``."""
+    body = ctx.json_object({"projects": LIST, "datasetId": STRING, "sortBy": STRING, "sortOrder": STRING})
+    projects = body.get("projects") or []
+    if not projects or not all(isinstance(p, str) for p in projects):
+        raise BadRequest("projects must be a non-empty list of project ids")
+    for project_id in projects:
+        get_project(ctx, project_id)
+    sort_by, order = body.get("sortBy", "createdAt"), str(body.get("sortOrder", "ASC")).upper()
+    if sort_by not in HISTORY_SORT or order not in ("ASC", "DESC"):
+        raise BadRequest(f"sortBy must be one of {', '.join(HISTORY_SORT)} and sortOrder ASC or DESC")
+    where = (f"json_extract(doc, '$.type') = ? AND json_extract(doc, '$.spec.projectId') IN "
+             f"({', '.join('?' * len(projects))})")
+    params = [EXPORT, *projects]
+    if body.get("datasetId"):
+        where += " AND json_extract(doc, '$.spec.datasetId') = ?"
+        params.append(body["datasetId"])
+    commands = ctx.store.list("command", where=where, params=tuple(params))
+    commands.sort(key=lambda c: (c.get(sort_by) or "", c["id"]), reverse=order == "DESC")
+    records = [{"id": c["id"], "status": c["status"], "progress": c.get("progress"), "error": c.get("error"),
+                "datasetId": c["spec"]["datasetId"], "projectId": c["spec"]["projectId"],
+                "outputItemId": c["spec"].get("outputItemId"), "creator": c.get("creator"),
+                "createdAt": c.get("createdAt"), "updatedAt": c.get("updatedAt")} for c in commands]
+    return {"records": records, "totalItemsCount": len(records)}
 
 
 def _export(ctx, dataset: dict, body: dict) -> dict:
@@ -264,6 +289,7 @@ def bulk_update_metadata(ctx, dataset_id):
 ROUTES = [
     Route("POST", "/datasets/<dataset_id>/clone", clone),
     Route("POST", "/datasets/merge", merge),
+    Route("POST", "/datasets/exports", export_history),
     Route("POST", "/datasets/<dataset_id>/export", export),
     Route("POST", "/datasets/<dataset_id>/split", split),
     Route("POST", "/datasets/<dataset_id>/items/bulk-update-metadata", bulk_update_metadata),

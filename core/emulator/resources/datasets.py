@@ -2,31 +2,51 @@
 delete, unlock, directory tree. Clone/merge/export/split live in :mod:`.dataset_commands`."""
 from __future__ import annotations
 
+import time
+
 from .. import dql
-from ..errors import BadRequest
+from ..errors import BadRequest, not_found
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import BOOL, LIST, OBJECT, STRING, Route, check_shape, nullable
 from .ontologies import new_ontology
 from .projects import get_project, project_role
 from .recipes import new_recipe
 
 EDITABLE = ("name", "metadata", "expirationOptions", "indexDriver", "enableSyncWithCloned", "readonly", "driver")
+UPDATE_SHAPE = {"name": STRING, "metadata": OBJECT, "metadata.system": OBJECT, "expirationOptions": nullable(OBJECT),
+                "indexDriver": STRING, "enableSyncWithCloned": nullable(BOOL), "readonly": BOOL,
+                "driver": nullable(STRING)}
 FILES = "json_extract(doc, '$.type') = 'file' AND coalesce(json_extract(doc, '$.hidden'), 0) = 0"
+PRIVATE = ("lockedUntil", "schema")  # kept in the document, never shown in the dataset's JSON
+DEFAULT_LOCK_SECONDS = 60  # an export's lock without lockTimeoutSec (see PLATFORM_NOTES.md)
+
+
+def is_locked(doc: dict) -> bool:
+    """Locked by an export: until unlocked, or until ``lockedUntil`` (epoch seconds) when the lock has a timeout."""
+    until = doc.get("lockedUntil")
+    return bool(doc.get("locked")) and (until is None or time.time() < until)
+
+
+def lock(ctx, dataset_id: str, seconds: float) -> None:
+    """Lock the dataset for an export: ``locked`` and ``readonly`` until unlocked or ``seconds`` have passed."""
+    ctx.store.patch("dataset", dataset_id, {"locked": True, "lockedUntil": time.time() + seconds})
 
 
 def present(ctx, doc: dict) -> dict:
     """The dataset with live counters (items, annotated items, annotations)."""
     store, dataset_id = ctx.store, doc["id"]
-    return {**doc,
+    locked = is_locked(doc)
+    shown = {k: v for k, v in doc.items() if k not in PRIVATE}
+    return {**shown, "locked": locked, "readonly": bool(doc.get("readonly")) or locked,
             "itemsCount": store.count("item", dataset_id, FILES),
             "annotated": store.count("item", dataset_id, FILES + " AND json_extract(doc, '$.annotated') = 1"),
             "annotationsCount": store.count("annotation", dataset_id)}
 
 
 def get_dataset(ctx, dataset_id: str) -> dict:
-    """400 for a malformed id, 404 for an unknown one, 403 when the caller is not in its project."""
+    """404 for an unknown or malformed id (as the platform answers), 403 when the caller is not in its project."""
     if not is_object_id(dataset_id):
-        raise BadRequest(f"invalid dataset id: {dataset_id!r}")
+        raise not_found("Dataset", repr(dataset_id))
     doc = ctx.store.get("dataset", dataset_id, "Dataset")
     get_project(ctx, doc["projects"][0])
     return doc
@@ -36,7 +56,7 @@ def check_name(ctx, name, project_id: str, dataset_id: str = None) -> str:
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("dataset name must be a non-empty string")
     if any(d["id"] != dataset_id for d in ctx.store.find_by("dataset", "name", name, scope=project_id)):
-        raise BadRequest(f"Dataset with name {name!r} already exists in project {project_id}")
+        raise BadRequest(f"Dataset with the same name already exists: {name!r} in project {project_id}")
     return name
 
 
@@ -48,6 +68,7 @@ def new_dataset(ctx, name: str, project_id: str, recipes=None, **extra) -> dict:
     doc = {"id": dataset_id, "name": name, "url": url, "items": url + "/items", "projects": [project_id],
            "creator": ctx.user, "updatedBy": ctx.user, "metadata": {"system": {"recipes": list(recipes or [])}},
            "directoryTree": {}, "driver": None, "readableType": "dataset", "accessLevel": "owner",
+           "expirationOptions": None,
            "readonly": False, "indexDriver": "v1", "enableSyncWithCloned": None, "isSyncing": False,
            "srcDataset": None, "locked": False}
     doc.update(extra)
@@ -76,29 +97,50 @@ def get_one(ctx, dataset_id):
     return present(ctx, get_dataset(ctx, dataset_id))
 
 
+def _context_scope(ctx, context) -> tuple:
+    """(project ids, dataset ids or None) of a datasets query's ``context``: ``projects``, and ``datasets``, which
+    the platform also reads project ids from."""
+    if not isinstance(context, dict):
+        raise BadRequest(f"context must be an object, got {type(context).__name__}")
+    check_shape(context, {"projects": nullable(LIST), "datasets": nullable(LIST)}, "context.")
+    projects, dataset_ids = list(context.get("projects") or []), None
+    for listed in context.get("datasets") or []:
+        if not isinstance(listed, str):
+            raise BadRequest(f"context.datasets must list ids, got {listed!r}")
+        if is_object_id(listed) and ctx.store.find("project", listed) is not None:
+            projects.append(listed)
+        elif is_object_id(listed) and (dataset := ctx.store.find("dataset", listed)) is not None:
+            projects.append(dataset["projects"][0])
+            dataset_ids = (dataset_ids or []) + [listed]
+    if not all(isinstance(p, str) for p in projects):
+        raise BadRequest("context.projects must be a list of project ids")
+    return projects, dataset_ids
+
+
 def query(ctx):
     body = ctx.json_object()
-    context = body.get("context") or {}
-    wanted = context.get("projects") or [p["id"] for p in ctx.store.list("project")]
-    if not isinstance(wanted, list):
-        raise BadRequest("context.projects must be a list of project ids")
-    visible = [p for p in wanted if (doc := ctx.store.find("project", p)) and project_role(doc, ctx.user)]
+    projects, dataset_ids = _context_scope(ctx, body.get("context") or {})
+    wanted = projects or [p["id"] for p in ctx.store.list("project")]
+    visible = [p for p in wanted if is_object_id(p) and (doc := ctx.store.find("project", p))
+               and project_role(doc, ctx.user)]
     if not visible:
         return dql.envelope([], 0, 0, 0)
-    where = "1=1"
+    where, params = "1=1", ()
+    if dataset_ids is not None:
+        where, params = f"d.id IN ({', '.join('?' * len(dataset_ids))})", tuple(dataset_ids)
     if body.get("systemSpace"):
         from .packages import ensure_binaries_dataset  # every platform project has one: materialize it
         for project_id in visible:
             ensure_binaries_dataset(ctx, project_id)
     else:
-        where = "coalesce(json_extract(d.doc, '$.name'), '') != 'Binaries'"
-    page = dql.query(ctx.store, "dataset", body, scope=visible, where=where)
+        where += " AND coalesce(json_extract(d.doc, '$.name'), '') != 'Binaries'"
+    page = dql.query(ctx.store, "dataset", body, scope=visible, where=where, params=params)
     page["items"] = [present(ctx, d) for d in page["items"]]
     return page
 
 
 def update(ctx, dataset_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_dataset(ctx, dataset_id)
         ctx.apply_update(doc, body, EDITABLE)
@@ -134,9 +176,10 @@ def delete(ctx, dataset_id):
 def unlock(ctx, dataset_id):
     with ctx.store.transaction():
         doc = get_dataset(ctx, dataset_id)
-        if not doc.get("locked"):
+        if not is_locked(doc):
             raise BadRequest("dataset is not locked")
         doc["locked"] = False
+        doc.pop("lockedUntil", None)
         ctx.store.replace("dataset", doc)
     return present(ctx, doc)
 
@@ -150,13 +193,13 @@ def _node(path: str, dirs: dict) -> dict:
 
 
 def directory_tree(ctx, dataset_id):
+    """Every folder of the dataset, the platform's own (``/.dataloop/...``) included."""
     get_dataset(ctx, dataset_id)
-    visible = "coalesce(json_extract(doc, '$.hidden'), 0) = 0"
-    dirs = {d["filename"]: d for d in ctx.store.list("item", dataset_id, f"json_extract(doc, '$.type') = 'dir' "
-                                                                         f"AND {visible}") if d.get("filename")}
+    dirs = {d["filename"]: d for d in ctx.store.list("item", dataset_id, "json_extract(doc, '$.type') = 'dir'")
+            if d.get("filename")}
     paths = {"/"} | set(dirs)
     for row in ctx.store.execute("SELECT DISTINCT json_extract(doc, '$.dir') FROM docs WHERE kind='item' AND "
-                                 f"scope=? AND {visible}", (dataset_id,)):
+                                 "scope=?", (dataset_id,)):
         if row[0]:
             paths.add(row[0])
     for path in list(paths):  # every ancestor is a folder too
@@ -170,6 +213,38 @@ def directory_tree(ctx, dataset_id):
     return nodes["/"]
 
 
+# -- schema: paths left out of search indexing -------------------------------------------------------
+def get_schema(ctx, dataset_id):
+    """``{"items": {"unsearchablePaths": [...]}}``."""
+    doc = get_dataset(ctx, dataset_id)
+    return {"items": {"unsearchablePaths": list(((doc.get("schema") or {}).get("items") or {})
+                                                .get("unsearchablePaths") or [])}}
+
+
+def update_item_schema(ctx, dataset_id):
+    """``{"unsearchablePaths": {"add": [paths]} | {"remove": [paths]}}``, as a command."""
+    change = ctx.json_object({"unsearchablePaths": OBJECT}).get("unsearchablePaths")
+    if not change or not set(change) <= {"add", "remove"}:
+        raise BadRequest("unsearchablePaths must be an object with 'add' and/or 'remove' lists of paths")
+    for key, paths in change.items():
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+            raise BadRequest(f"unsearchablePaths.{key} must be a list of metadata paths, got {paths!r}")
+    get_dataset(ctx, dataset_id)
+
+    def work(progress):
+        with ctx.store.transaction():
+            doc = ctx.store.get("dataset", dataset_id, "Dataset")
+            paths = get_schema(ctx, dataset_id)["items"]["unsearchablePaths"]
+            paths += [p for p in change.get("add", []) if p not in paths]
+            paths = [p for p in paths if p not in change.get("remove", [])]
+            doc["schema"] = {"items": {"unsearchablePaths": paths}}
+            ctx.store.replace("dataset", doc)
+        return {"datasetId": dataset_id, "unsearchablePaths": paths}
+
+    return ctx.commands.submit(ctx.api_url, "UpdateDatasetSchema", {"datasetId": dataset_id}, work,
+                               creator=ctx.user)
+
+
 ROUTES = [
     Route("POST", "/datasets", create),
     Route("POST", "/datasets/query", query),
@@ -178,6 +253,8 @@ ROUTES = [
     Route("DELETE", "/datasets/<dataset_id>", delete),
     Route("PATCH", "/datasets/<dataset_id>/unlock", unlock),
     Route("GET", "/datasets/<dataset_id>/directoryTree", directory_tree),
+    Route("GET", "/datasets/<dataset_id>/schema", get_schema),
+    Route("POST", "/datasets/<dataset_id>/schema/items", update_item_schema),
 ]
 
 # the command and export routes import this module's helpers, so they join the table last

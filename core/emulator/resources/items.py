@@ -1,24 +1,33 @@
 """Item routes (wire §3.6, §4, §5.1): upload, get, diff update, delete, stream with Range, move, clone, DQL."""
 from __future__ import annotations
 
+import io
 import json
 import posixpath
 import shutil
 from typing import List
 
+from PIL import Image
 from werkzeug.utils import send_file
 
 from .. import dql
 from ..errors import BadRequest, NotFound
-from ..routing import Route
+from ..routing import BOOL, OBJECT, STRING, Route, check_shape, nullable
 from ..store import deep_merge
 from . import _item_docs as docs
 from . import annotations as annotation_routes
 from ._uploads import upload
 
-# keys a PATCH may never change (the server owns them)
+# keys a bulk update may never change (the server owns them)
 PROTECTED = ("id", "datasetId", "projectId", "type", "createdAt", "creator", "url", "stream", "thumbnail",
              "annotations", "dataset", "annotationsCount", "annotated", "dir")
+# the root fields a PATCH may change; the platform drops any other root field of the body
+EDITABLE = ("name", "filename", "description", "metadata", "hidden", "spec")
+UPDATE_SHAPE = {"name": STRING, "filename": STRING, "description": nullable(STRING), "metadata": OBJECT,
+                "metadata.system": OBJECT, "metadata.user": nullable(OBJECT), "hidden": BOOL,
+                "spec": nullable(OBJECT)}
+THUMBNAIL_SIZE = 128  # pixels on the longer side
+THUMBNAILS = "/.dataloop/thumbnails"
 
 
 def get_item(ctx, item_id):
@@ -26,9 +35,8 @@ def get_item(ctx, item_id):
 
 
 def update_item(ctx, item_id):
-    diff = ctx.json_object()
-    for key in PROTECTED:
-        diff.pop(key, None)
+    diff = {k: v for k, v in ctx.json_object().items() if k in EDITABLE}
+    check_shape(diff, UPDATE_SHAPE)
     metadata = diff.get("metadata")
     if isinstance(metadata, dict) and not ctx.flag("system"):
         metadata.pop("system", None)
@@ -65,13 +73,68 @@ def _after_delete(ctx, deleted: List[dict]) -> None:
         ctx.emulator.events.emit("Item", "Deleted", doc)
 
 
+def list_items(ctx, dataset_id):
+    """``GET /datasets/{id}/items``: the dataset's visible files, a page at a time (``pageOffset``, ``pageSize``)."""
+    docs.get_dataset(ctx, dataset_id)
+    body = {"filter": {"$and": [{"hidden": False}, {"type": "file"}]}, "page": ctx.args.get("pageOffset", 0),
+            "pageSize": ctx.args.get("pageSize", dql.MAX_PAGE_SIZE)}
+    return dql.query(ctx.store, "item", body, scope=dataset_id)
+
+
 def stream_item(ctx, item_id):
     doc = docs.get_item(ctx, item_id)
     if doc.get("type") == "dir" or not ctx.blobs.exists(item_id):
         raise NotFound(f"Item has no binary: {item_id}")
     mimetype = (doc.get("metadata") or {}).get("system", {}).get("mimetype") or "application/octet-stream"
     return send_file(ctx.blobs.path(item_id), ctx.request.environ, mimetype=mimetype, conditional=True,
-                     download_name=doc.get("name") or item_id, etag=False)
+                     download_name=safe_download_name(doc.get("name") or item_id), etag=False)
+
+
+def safe_download_name(name: str) -> str:
+    """The name for Content-Disposition: control characters (a newline could split the header), quotes and
+    backslashes become ``_``."""
+    return "".join("_" if not c.isprintable() or c in '"\\' else c for c in name) or "download"
+
+
+def thumbnail(ctx, item_id):
+    """A JPEG of at most ``THUMBNAIL_SIZE`` pixels, made on first request and kept as a hidden item under
+    ``/.dataloop/thumbnails`` named by ``metadata.system.thumbnailId`` (made anew when that is cleared)."""
+    doc = docs.get_item(ctx, item_id)
+    thumbnail_id = doc["metadata"].get("system", {}).get("thumbnailId")
+    if not (thumbnail_id and ctx.store.find("item", thumbnail_id) and ctx.blobs.exists(thumbnail_id)):
+        thumbnail_id = _make_thumbnail(ctx, doc)
+    return send_file(ctx.blobs.path(thumbnail_id), ctx.request.environ, mimetype="image/jpeg", conditional=True,
+                     download_name="thumbnail.jpg", etag=False)
+
+
+def _make_thumbnail(ctx, doc: dict) -> str:
+    if doc.get("type") != "file" or not ctx.blobs.exists(doc["id"]):
+        raise NotFound(f"Item has no thumbnail: {doc['id']} has no binary")
+    try:
+        with Image.open(ctx.blobs.path(doc["id"])) as image:
+            image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, "JPEG", quality=85)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise NotFound(f"Item has no thumbnail: {doc['id']} is not an image") from None
+    data = buffer.getvalue()
+    with ctx.store.transaction():
+        item = docs.get_item(ctx, doc["id"])
+        dataset = ctx.store.get("dataset", item["datasetId"], "Dataset")
+        filename = f"{THUMBNAILS}/{item['id']}.jpg"
+        stale = docs.find_by_filename(ctx, dataset["id"], filename)
+        if stale is not None:
+            docs.delete_items(ctx, dataset["id"], [stale])
+        docs.ensure_dirs(ctx, dataset, THUMBNAILS)
+        thumb = docs.new_doc(ctx, dataset, filename, "file", {"size": len(data), "mimetype": "image/jpeg"})
+        thumb["srcItem"] = item["id"]
+        ctx.blobs.write(thumb["id"], data)
+        ctx.store.insert("item", thumb, scope=dataset["id"])
+        item["metadata"].setdefault("system", {})["thumbnailId"] = thumb["id"]
+        ctx.store.replace("item", item, touch=False)
+    if stale is not None:
+        docs.drop_blobs(ctx, [stale])
+    return thumb["id"]
 
 
 def move_items(ctx, dataset_id, dir_id):
@@ -154,10 +217,8 @@ def dataset_query(ctx, dataset_id):
 
 
 def _bulk_update(ctx, dataset_id: str, body: dict):
-    update = body.get("update")
-    if not isinstance(update, dict):
-        raise BadRequest("update must be a JSON object")
-    update = {k: v for k, v in update.items() if k not in PROTECTED + ("filename", "name")}
+    check_shape(body, {"update": OBJECT, **{f"update.{k}": v for k, v in UPDATE_SHAPE.items()}})
+    update = {k: v for k, v in body["update"].items() if k not in PROTECTED + ("filename", "name")}
     if isinstance(update.get("metadata"), dict) and not body.get("systemSpace"):
         update["metadata"].pop("system", None)
     changed = []
@@ -185,5 +246,7 @@ ROUTES = [
     Route("PATCH", "/items/<item_id>", update_item),
     Route("DELETE", "/items/<item_id>", delete_item),
     Route("GET", "/items/<item_id>/stream", stream_item),
+    Route("GET", "/items/<item_id>/thumbnail", thumbnail),
+    Route("GET", "/datasets/<dataset_id>/items", list_items),
     Route("POST", "/items/<item_id>/clone", clone_item),
 ]

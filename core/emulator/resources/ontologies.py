@@ -5,12 +5,15 @@ import colorsys
 import re
 
 from ..dql import envelope
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden, NotFound
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import LIST, OBJECT, STRING, Route, nullable
+from .projects import project_role
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 EDITABLE = ("title", "roots", "attributes", "metadata")
+UPDATE_SHAPE = {"title": STRING, "roots": LIST, "attributes": nullable(LIST), "metadata": OBJECT,
+                "metadata.system": OBJECT, "metadata.attributes": nullable(LIST)}
 
 
 def palette(index: int) -> str:
@@ -82,10 +85,11 @@ def get_ontology(ctx, ontology_id: str) -> dict:
 
 
 def create(ctx):
-    body = ctx.json_object()
+    body = ctx.json_object({"projectIds": nullable(LIST), "title": nullable(STRING), "attributes": nullable(LIST)})
     project_ids = body.get("projectIds") or []
-    if not isinstance(project_ids, list):
-        raise BadRequest("projectIds must be a list")
+    for project_id in project_ids:  # the platform answers 403 for a project the caller cannot use
+        if not (isinstance(project_id, str) and is_object_id(project_id) and project_member(ctx, project_id)):
+            raise Forbidden(f"Permission denied: no project {project_id!r} of yours to create an ontology in")
     with ctx.store.transaction():
         return new_ontology(ctx, body.get("roots", []), project_ids, body.get("attributes"), body.get("title"))
 
@@ -114,8 +118,13 @@ def get_one(ctx, ontology_id):
     return get_ontology(ctx, ontology_id)
 
 
+def project_member(ctx, project_id: str) -> bool:
+    project = ctx.store.find("project", project_id)
+    return project is not None and project_role(project, ctx.user) is not None
+
+
 def update(ctx, ontology_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_ontology(ctx, ontology_id)
         ctx.apply_update(doc, body, EDITABLE)
@@ -124,11 +133,13 @@ def update(ctx, ontology_id):
 
 
 def delete(ctx, ontology_id):
+    """Delete the ontology, also when recipes use it (as the platform does): they no longer list it."""
     with ctx.store.transaction():
         get_ontology(ctx, ontology_id)
-        users = [r["id"] for r in ctx.store.list("recipe") if ontology_id in (r.get("ontologyIds") or [])]
-        if users:
-            raise BadRequest(f"ontology {ontology_id} is used by recipe(s) {', '.join(users)}")
+        for recipe in ctx.store.list("recipe"):
+            if ontology_id in (recipe.get("ontologyIds") or []):
+                recipe["ontologyIds"] = [o for o in recipe["ontologyIds"] if o != ontology_id]
+                ctx.store.replace("recipe", recipe)
         ctx.store.delete("ontology", ontology_id)
     return True
 

@@ -5,12 +5,15 @@ import re
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import BOOL, OBJECT, STRING, Route, nullable
 from .organizations import check_email, check_role, ensure_org, get_org, member_json
 
 PROJECT_ROLES = ("owner", "engineer", "annotator", "annotationManager")
 PROJECT_SCOPED_KINDS = ("driver", "task", "assignment", "bot", "package", "service", "trigger", "execution")
 EDITABLE = ("name", "archived", "metadata")
+UPDATE_SHAPE = {"name": STRING, "archived": BOOL, "metadata": nullable(OBJECT), "metadata.system": nullable(OBJECT)}
+# characters the platform refuses in a project name (it answers 400; see PLATFORM_NOTES.md)
+ILLEGAL_NAME_CHARACTERS = set('#%?\\<>{}|^`"\';*')
 
 
 def present(ctx, doc: dict) -> dict:
@@ -38,10 +41,14 @@ def visible_projects(ctx, org_id: str = None) -> list:
 
 
 def _check_name(ctx, name, org_id: str, project_id: str = None) -> str:
+    failed = "Failed to create project" if project_id is None else "Failed to rename project"
     if not isinstance(name, str) or not name.strip():
-        raise BadRequest("project name must be a non-empty string")
+        raise BadRequest(f"{failed}: the name must be a non-empty string")
+    illegal = sorted({c for c in name if c in ILLEGAL_NAME_CHARACTERS or not c.isprintable()})
+    if illegal:
+        raise BadRequest(f"{failed}: the name {name!r} has illegal characters {''.join(illegal)!r}")
     if any(p["id"] != project_id for p in ctx.store.find_by("project", "name", name, scope=org_id)):
-        raise BadRequest(f"Project with name {name!r} already exists")
+        raise BadRequest(f"{failed}: a project with name {name!r} already exists")
     return name
 
 
@@ -88,7 +95,7 @@ def get_by_name(ctx, name):
 
 
 def update(ctx, project_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_project(ctx, project_id)
         changes = {k: body[k] for k in EDITABLE if k in body}

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from ..errors import BadRequest
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import LIST, OBJECT, STRING, Route, nullable
 from .ontologies import get_ontology, new_ontology, paged
 
 EDITABLE = ("title", "description", "ontologyIds", "instructions", "examples", "customActions", "uiSettings",
             "metadata", "projectIds")
+UPDATE_SHAPE = {"title": STRING, "description": nullable(STRING), "ontologyIds": LIST, "projectIds": LIST,
+                "instructions": nullable(LIST), "examples": nullable(LIST), "customActions": nullable(LIST),
+                "uiSettings": nullable(OBJECT), "metadata": OBJECT, "metadata.system": OBJECT}
 DEFAULT_UI_SETTINGS = {"allowObjectIdAutoAssign": True, "studioV2App": True}
 
 
@@ -71,7 +74,7 @@ def get_one(ctx, recipe_id):
 
 
 def update(ctx, recipe_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_recipe(ctx, recipe_id)
         ctx.apply_update(doc, body, EDITABLE)

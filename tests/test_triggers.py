@@ -156,3 +156,83 @@ def test_bad_trigger_input(service, faas_project, client):
     with pytest.raises(BadRequest, match="executionMode"):
         trigger.update()
     assert service.triggers.get(trigger_id=trigger.id).execution_mode == "Once"
+
+
+# -- webhook triggers --------------------------------------------------------------------------------
+@pytest.fixture
+def hook_server():
+    """A tiny HTTP server on 127.0.0.1 recording each request; it answers the statuses queued in ``answers``
+    (then 200)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received, answers = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+            self.send_response(answers.pop(0) if answers else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.received, server.answers = received, answers
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def wait_for(condition, seconds: float = 30):
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_webhook_trigger_posts_the_event_and_retries_a_failed_delivery(faas_project, dataset, tmp_path, client,
+                                                                       hook_server):
+    webhook = client.transport.json("POST", "/webhooks", json={"name": "hook", "project": faas_project.id,
+                                                                "hookUrl": hook_server.url, "httpMethod": "POST"})
+    assert client.transport.json("GET", f"/webhooks/{webhook['id']}")["hookUrl"] == hook_server.url
+    listed = client.transport.json("GET", "/webhooks", params={"pageOffset": 0, "pageSize": 100})
+    assert webhook["id"] in [w["id"] for w in listed["items"]]
+    hook_server.answers.extend([503])  # the first delivery fails: the emulator tries again
+    trigger = faas_project.triggers.create(webhook_id=webhook["id"], name=tname(), resource=TriggerResource.ITEM,
+                                           actions="Created", filters={"name": "hooked.txt"})
+    assert trigger.webhook_id == webhook["id"]
+    item = upload(dataset, tmp_path, "hooked.txt")
+    wait_for(lambda: len(hook_server.received) == 2)
+    first, second = hook_server.received
+    assert first["body"] == second["body"] and first["path"] == "/hook"
+    assert second["body"]["resource"] == "Item" and second["body"]["action"] == "Created"
+    assert second["body"]["data"]["id"] == item.id and second["body"]["triggerId"] == trigger.id
+    assert "Authorization" not in second["headers"]
+    upload(dataset, tmp_path, "not-hooked.txt")
+    client.transport.json("DELETE", f"/webhooks/{webhook['id']}")
+    with pytest.raises(NotFound, match="Webhook not found"):
+        client.transport.json("GET", f"/webhooks/{webhook['id']}")
+    assert len(hook_server.received) == 2
+
+
+def test_webhook_bad_input(faas_project, client, hook_server):
+    body = {"name": "hook", "project": faas_project.id, "hookUrl": hook_server.url}
+    with pytest.raises(BadRequest, match="hookUrl must be an http"):
+        client.transport.json("POST", "/webhooks", json={**body, "hookUrl": "ftp://127.0.0.1/x"})
+    with pytest.raises(BadRequest, match="httpMethod must be one of"):
+        client.transport.json("POST", "/webhooks", json={**body, "httpMethod": "BREW"})
+    with pytest.raises(NotFound, match="Webhook not found"):
+        faas_project.triggers.create(webhook_id="0" * 24, name=tname())
+    with pytest.raises(BadRequest, match="invalid webhook id"):
+        client.transport.json("GET", "/webhooks/nope")

@@ -3,7 +3,8 @@
 Event triggers match on resource, action and ``spec.filter`` (``dql.matches``) within the trigger's project;
 ``executionMode: Once`` fires at most once per trigger and resource. Cron triggers fire at each matching UTC
 minute between ``spec.startAt`` and ``spec.endAt``. Pipeline operations are handed to
-``emulator.extensions["pipelines"].fire_trigger(trigger, resource, action, doc)``.
+``emulator.extensions["pipelines"].fire_trigger(trigger, resource, action, doc)``, webhook operations to
+:class:`.webhooks.WebhookSender`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..errors import EmulatorError
 from .cron import CronError, CronSchedule
 from .inputs import ENTITY_TYPES, entity_ref
 from .logstore import parse_time
+from .webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from .runtime import FaasRuntime
@@ -33,6 +35,7 @@ class TriggerDispatcher:
         self._last_minute = _minute(datetime.now(timezone.utc))
         self._fired_minutes: Dict[str, datetime] = {}
         self._stop = threading.Event()
+        self.webhooks = WebhookSender(self.store)
         runtime.emulator.events.subscribe(self.on_event)
         self._thread = threading.Thread(target=self._cron_loop, name="faas-cron", daemon=True)
         self._thread.start()
@@ -85,6 +88,9 @@ class TriggerDispatcher:
         if operation.get("type") == "pipeline":
             pipelines = self.runtime.emulator.extensions.get("pipelines")
             return pipelines.fire_trigger(trigger, resource, action, doc) if pipelines is not None else None
+        if operation.get("type") == "webhook":
+            self.webhooks.send(trigger, resource, action, doc)
+            return None
         if operation.get("type") != "function":
             return None
         service = self.store.find("service", operation.get("serviceId") or "")
@@ -149,6 +155,7 @@ class TriggerDispatcher:
 
     def close(self) -> None:
         self._stop.set()
+        self.webhooks.close()
 
 
 def _minute(moment: datetime) -> datetime:

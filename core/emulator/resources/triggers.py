@@ -1,4 +1,5 @@
-"""Triggers (wire §3.16, §8): Event and Cron triggers that start executions of a service's function.
+"""Triggers (wire §3.16, §8): Event and Cron triggers that start executions of a service's function, start a
+pipeline or call a webhook (the webhooks' own routes live in :mod:`._webhooks` and are served from here).
 
 Firing is done by the FaaS runtime's dispatcher (``faas/dispatch.py``): event triggers on
 ``emulator.events``, cron triggers on a scheduler thread. Handlers here only validate and store.
@@ -11,6 +12,8 @@ from ..faas.cron import CronError, CronSchedule
 from ..faas.logstore import parse_time
 from ..ids import is_object_id
 from ..routing import Route
+from . import _webhooks
+from ._webhooks import get_webhook
 from .packages import check_name
 from .projects import get_project
 from .services import faas, get_service
@@ -40,6 +43,7 @@ def _check_operation(ctx, operation) -> None:
     elif kind == "webhook":
         if not operation.get("webhookId"):
             raise BadRequest("spec.operation.webhookId is required for webhook operations")
+        get_webhook(ctx, operation["webhookId"])
     elif kind == "pipeline":
         if not operation.get("id"):
             raise BadRequest("spec.operation.id (the pipeline id) is required for pipeline operations")
@@ -171,4 +175,4 @@ ROUTES = [
     Route("DELETE", "/triggers/<trigger_id>", delete),
     Route("POST", "/triggers/<trigger_id>/clone", clone),
     Route("POST", "/trigger-resource-information", resource_information),
-]
+] + _webhooks.ROUTES

@@ -1,0 +1,1 @@
+"""Apache Airflow provider for the Dataloop data-labeling platform, a thin layer over ``dataloop_core``."""

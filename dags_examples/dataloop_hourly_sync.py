@@ -1,0 +1,54 @@
+"""(1) Hourly dataset sync: sharded push (dynamic task mapping) -> pre-annotation by a FaaS function ->
+annotation task over the new items -> deferrable wait for the annotators -> export."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import DAG, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from dataloop_provider.operators.datasets import DataloopExportAnnotationsOperator
+from dataloop_provider.operators.executions import DataloopExecuteFunctionOperator
+from dataloop_provider.operators.sync import DataloopSyncPushOperator
+from dataloop_provider.operators.tasks import DataloopCreateTaskOperator
+from dataloop_provider.sensors.runs import DataloopTaskCompletionSensor
+from demo_settings import setting
+
+SHARDS = 4
+
+with DAG("dataloop_hourly_sync", schedule="@hourly", start_date=datetime(2026, 1, 1), catchup=False,
+         tags=["dataloop", "example"], max_active_runs=1):
+    push = DataloopSyncPushOperator.partial(
+        task_id="push", dataset_id=setting("dataset_id"), local_dir=setting("images_dir"),
+        journal_dir=setting("journal_dir"), map_index_template="shard {{ task.shard }}",
+    ).expand(shard=[f"{index}/{SHARDS}" for index in range(SHARDS)])
+
+    @task(multiple_outputs=True)
+    def new_items(summaries) -> dict:
+        """The items this run pushed: created since the earliest shard started; skip the rest when none."""
+        summaries = list(summaries)
+        transferred = sum(s["transferred"] for s in summaries)
+        if not transferred:
+            raise AirflowSkipException("no new files: nothing to annotate")
+        since = min(s["started_at"] for s in summaries)
+        return {"transferred": transferred, "filters": {"createdAt": {"$gte": since}, "type": "file"}}
+
+    pushed = new_items(push.output)
+
+    pre_annotate = DataloopExecuteFunctionOperator(
+        task_id="pre_annotate", service_id=setting("service_id"), function_name="pre_annotate_dataset",
+        dataset_id=setting("dataset_id"), deferrable=True, poll_interval=1, timeout=600)
+
+    create_task = DataloopCreateTaskOperator(
+        task_id="create_task", dataset_id=setting("dataset_id"), task_name="review {{ run_id }}",
+        assignee_ids=[setting("annotator")], filters=pushed["filters"])
+
+    wait_for_annotators = DataloopTaskCompletionSensor(
+        task_id="wait_for_annotators", annotation_task_id="{{ ti.xcom_pull(task_ids='create_task')['task_id'] }}",
+        deferrable=True, poke_interval=1, timeout=600)
+
+    export = DataloopExportAnnotationsOperator(
+        task_id="export", dataset_id=setting("dataset_id"),
+        local_path=setting("export_dir") + "/{{ run_id | replace(':', '-') }}", filters=pushed["filters"])
+
+    pushed >> pre_annotate >> create_task >> wait_for_annotators >> export

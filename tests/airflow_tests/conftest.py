@@ -1,0 +1,97 @@
+"""Airflow leg: a fresh AIRFLOW_HOME (SQLite) per session, set before anything imports airflow; the emulator's
+connection as ``AIRFLOW_CONN_DATALOOP_DEFAULT`` (JSON form); helpers to run operators and triggers for real."""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HOME = tempfile.mkdtemp(prefix="airflow-home-")
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)
+os.environ.update({
+    "AIRFLOW_HOME": HOME,
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags_examples"),
+    "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+})
+TESTER = "tester@dataloop.local"
+
+
+@pytest.fixture(scope="session")
+def token(emulator):
+    return emulator.token(TESTER)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dataloop_connection(request):
+    """``dataloop_default`` points at the session's emulator (only for tests that use the emulator)."""
+    yield
+
+
+@pytest.fixture
+def conn_env(monkeypatch):
+    """Set ``AIRFLOW_CONN_<ID>`` for one test: ``conn_env("dataloop_x", {...})`` (JSON) or a URI string."""
+    def set_conn(conn_id: str, value) -> str:
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value if isinstance(value, str) else json.dumps(value))
+        return conn_id
+    return set_conn
+
+
+@pytest.fixture
+def default_conn(emulator, token, conn_env):
+    return conn_env("dataloop_default", {"conn_type": "dataloop", "host": emulator.url, "password": token})
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A fresh metadata DB for this session (for ``dag.test()``)."""
+    from airflow.utils import db
+    db.resetdb()
+    return HOME
+
+
+class TaskInstanceStub:
+    """The two things a task instance gives operators outside a DAG run: XCom push and pull by key."""
+
+    def __init__(self):
+        self.xcoms: dict = {}
+
+    def xcom_push(self, key: str, value) -> None:
+        json.dumps(value)  # XCom values must be plain JSON
+        self.xcoms[key] = value
+
+    def xcom_pull(self, key: str = "return_value", **_):
+        return self.xcoms.get(key)
+
+
+@pytest.fixture
+def context():
+    return {"ti": TaskInstanceStub()}
+
+
+def run_trigger(trigger, events: int = 1, timeout: float = 60):
+    """Run a trigger on a fresh event loop until it yields ``events`` events; returns their payloads."""
+    async def collect():
+        payloads = []
+        async for event in trigger.run():
+            payloads.append(event.payload)
+            if len(payloads) >= events:
+                break
+        return payloads
+    return asyncio.run(asyncio.wait_for(collect(), timeout))
+
+
+def deferred(operator, context):
+    """Run ``operator.execute`` expecting a deferral; returns the TaskDeferred."""
+    from airflow.sdk.exceptions import TaskDeferred
+    with pytest.raises(TaskDeferred) as caught:
+        operator.execute(context)
+    return caught.value

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, NamedTuple, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -55,22 +55,34 @@ class _RetryableResponse(Exception):
         self.response = response
 
 
+class _SignInError(Exception):
+    """Carries a sign-in failure out of the retry loop untouched (sign-in has its own retries)."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+class _Bearer(NamedTuple):
+    token: str
+    due_at: Optional[float]        # epoch seconds: renew (or, for a static token, fail) from then on
+    claims: dict
+    refresh_token: Optional[str]
+
+
 class _Auth:
     """The bearer token of one client, shared by its ``with_options`` copies.
 
     Signs in before the first request, renews shortly before expiry (renewable credentials) and on request
     after a 401; one renewal at a time: threads that saw the same stale token wait for it and reuse its result.
+    The current token is one immutable ``_Bearer``, replaced whole, so a reader never sees half of a renewal.
     """
 
     def __init__(self, credentials: Optional[Credentials]):
         self._credentials = credentials
         self._lock = threading.Lock()
-        self._token: Optional[str] = None
-        self._refresh: Optional[str] = None
-        self._renew_at: Optional[float] = None
-        self._claims: dict = {}
+        self._bearer: Optional[_Bearer] = None
         if credentials is not None and credentials.static_token:
-            self._install(credentials.static_token, None, renewable=False)
+            self._bearer = _bearer(credentials.static_token, None, renewable=False)
 
     @property
     def renewable(self) -> bool:
@@ -78,47 +90,49 @@ class _Auth:
 
     @property
     def claims(self) -> dict:
-        return self._claims
+        return self._bearer.claims if self._bearer else {}
 
     def current(self, post) -> str:
         """The token to send now: signs in or renews first when it is missing or due."""
-        token, renew_at = self._token, self._renew_at
-        if token is not None and (renew_at is None or time.time() < renew_at):
-            return token
-        return self.renew(token, post)
+        bearer = self._bearer
+        if bearer is not None and (bearer.due_at is None or time.time() < bearer.due_at):
+            return bearer.token
+        return self.renew(bearer and bearer.token, post)
 
     def renew(self, stale: Optional[str], post) -> str:
-        """Replace ``stale`` by a fresh token, unless another thread already did."""
+        """Replace the token ``stale`` by a fresh one, unless another thread already did."""
         with self._lock:
-            if self._token is not None and self._token is not stale:
-                return self._token
+            bearer = self._bearer
+            if bearer is not None and bearer.token is not stale:
+                return bearer.token
             if self._credentials is None:
                 raise exception_for("401", f"no token: pass token= or credentials=, or set {ENV_NAMES}")
             self._credentials = self._credentials.resolve()
             if not self._credentials.renewable:
-                if self._token is None:
-                    self._install(self._credentials.static_token, None, renewable=False)
-                    if time.time() < (self._renew_at or float("inf")):
-                        return self._token
-                raise TokenExpired("600", f"token expired at {_utc(self._claims.get('exp'))}; get a new one and "
-                                          f"set DATALOOP_TOKEN, or sign in with Credentials.from_m2m or "
+                bearer = bearer or _bearer(self._credentials.static_token, None, renewable=False)
+                self._bearer = bearer
+                if bearer.due_at is None or time.time() < bearer.due_at:
+                    return bearer.token
+                raise TokenExpired("600", f"token expired at {_utc(bearer.due_at)}; get a new one and set "
+                                          f"DATALOOP_TOKEN, or sign in with Credentials.from_m2m or "
                                           f"Credentials.from_refresh_token (renewed automatically)")
-            grant = self._credentials.sign_in(post, self._refresh)
-            self._install(grant.token, grant.refresh_token or self._refresh, renewable=True)
+            grant = self._credentials.sign_in(post, bearer and bearer.refresh_token)
+            self._bearer = _bearer(grant.token, grant.refresh_token or (bearer and bearer.refresh_token),
+                                   renewable=True)
             logger.debug("token %s (%s), valid until %s", "renewed" if stale else "obtained",
-                         self._credentials.describe(), _utc(self._claims.get("exp")))
-            return self._token
+                         self._credentials.describe(), _utc(self._bearer.claims.get("exp")))
+            return self._bearer.token
 
-    def _install(self, token: str, refresh: Optional[str], renewable: bool) -> None:
-        """Make ``token`` current; a static one is due at ``exp``, a renewable one a margin earlier."""
-        claims = _jwt.claims(token)
-        exp = claims.get("exp")
-        renew_at = None
-        if isinstance(exp, (int, float)):
-            renew_at = exp
-            if renewable:
-                renew_at = exp - min(RENEW_MARGIN_CAP, max(0.0, exp - time.time()) / 4)
-        self._token, self._refresh, self._claims, self._renew_at = token, refresh, claims, renew_at
+
+def _bearer(token: str, refresh_token: Optional[str], renewable: bool) -> _Bearer:
+    """A static token is due at its ``exp``; a renewable one a quarter of its lifetime (at most
+    ``RENEW_MARGIN_CAP`` s) earlier. No ``exp``: never due (a 401 still renews a renewable one)."""
+    claims = _jwt.claims(token)
+    exp = claims.get("exp")
+    due_at = None
+    if isinstance(exp, (int, float)):
+        due_at = exp - min(RENEW_MARGIN_CAP, max(0.0, exp - time.time()) / 4) if renewable else exp
+    return _Bearer(token, due_at, claims, refresh_token)
 
 
 class Transport:
@@ -185,6 +199,12 @@ class Transport:
         """A pickled transport carries no secret: unpickled, it signs in from the ``DATALOOP_*`` environment."""
         return Transport, (self.gate_url, None, self.options, None, Credentials(Credentials.ENVIRONMENT))
 
+    def __copy__(self) -> "Transport":
+        return self  # a copy is the same connection and sign-in; only pickling drops the secret
+
+    def __deepcopy__(self, memo) -> "Transport":
+        return self
+
     def close(self) -> None:
         self._session.close()
 
@@ -218,7 +238,10 @@ class Transport:
         def send() -> requests.Response:
             request_headers = {"User-Agent": USER_AGENT}
             if auth:
-                sent_token[0] = self._auth.current(self._post_token)
+                try:
+                    sent_token[0] = self._auth.current(self._post_token)
+                except PlatformException as exc:
+                    raise _SignInError(exc) from None
                 request_headers["authorization"] = f"Bearer {sent_token[0]}"
             request_headers.update(headers or {})
             started = time.monotonic()
@@ -251,6 +274,8 @@ class Transport:
                 return retrying(send)
             except _RetryableResponse as exhausted:
                 return exhausted.response
+            except _SignInError as failed:
+                raise failed.error from None
 
         response = send_with_retries()
         if response.status_code == 401 and auth and self._auth.renewable and _resendable(data, files):

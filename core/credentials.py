@@ -155,6 +155,12 @@ class Credentials:
         """Pickled credentials carry no secret: they unpickle as "read this process's environment"."""
         return Credentials, (Credentials.ENVIRONMENT,)
 
+    def __copy__(self) -> "Credentials":
+        return self  # immutable; only pickling drops the secret
+
+    def __deepcopy__(self, memo) -> "Credentials":
+        return self
+
 
 def _required(name: str, value) -> str:
     if not isinstance(value, str):

@@ -2,6 +2,7 @@
 401, one renewal for many threads; refusals named as sign-in failures; no secret in reprs, logs or pickles."""
 from __future__ import annotations
 
+import copy
 import logging
 import pickle
 import threading
@@ -14,7 +15,7 @@ from dataloop_core.credentials import Credentials, SignInFailed
 from dataloop_core.emulator import EmulatorServer
 from dataloop_core.emulator.auth import Auth
 from dataloop_core.emulator.resources import users
-from dataloop_core.exceptions import TokenExpired, Unauthorized
+from dataloop_core.exceptions import ServiceUnavailable, TokenExpired, Unauthorized
 from dataloop_core.sync import push
 
 BOT, SECRET = "bot@dataloop.local", "m2m-secret-value-0123456789"
@@ -148,11 +149,19 @@ def test_refused_sign_in_names_the_sign_in_and_never_the_secret(server, logs, tm
     assert not [text for secret, text in texts if secret in text or secret.split(".")[-1] in text]
 
 
-def test_sign_in_server_trouble_is_not_a_refusal(server):
-    """A 503 from POST /token is retried by the transport; it is not reported as wrong credentials."""
+def test_sign_in_server_trouble_is_retried_not_reported_as_a_refusal(server, logs):
+    """A 503 from POST /token is retried by the sign-in's own retries (not again by the request's)."""
     server.emulator.faults.set([{"path": "/token", "method": "POST", "status": 503, "times": 1}])
-    with DataloopClient(base_url=server.url, credentials=Credentials.from_m2m(BOT, SECRET)) as client:
-        assert client.with_options(backoff_base=0.01).projects.list() == []
+    credentials = Credentials.from_m2m(BOT, SECRET)
+    with DataloopClient(base_url=server.url, credentials=credentials).with_options(backoff_base=0.01) as client:
+        assert client.projects.list() == []
+    server.emulator.faults.set([{"path": "/token", "method": "POST", "status": 503, "times": -1}])
+    logs.clear()
+    client = DataloopClient(base_url=server.url, credentials=credentials, max_retries=1)
+    with pytest.raises(ServiceUnavailable) as err:
+        client.with_options(backoff_base=0.01).projects.list()
+    assert not isinstance(err.value, SignInFailed)
+    assert sum(1 for r in logs.records if r.getMessage().startswith("POST /token?default -> 503")) == 2
 
 
 # -- renewal -------------------------------------------------------------------------------------------
@@ -222,6 +231,12 @@ def test_a_pickled_client_carries_no_secret(server, no_env):
         data = pickle.dumps(client) + pickle.dumps(client.transport) + pickle.dumps(credentials)
         assert not [s for s in secrets if s.encode() in data or s.split(".")[-1].encode() in data]
         client.close()
+
+
+def test_a_copied_client_keeps_its_sign_in(server, no_env):
+    client = DataloopClient(base_url=server.url, credentials=Credentials.from_m2m(BOT, SECRET))
+    copied = copy.deepcopy(client)
+    assert copied.transport is client.transport and copied.projects.list() == []
 
 
 def test_an_unpickled_client_signs_in_from_its_environment(server, no_env):

@@ -54,7 +54,7 @@ class Emulator:
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
         self.store = Store(os.path.join(data_dir, "state.sqlite3"))
-        self.blobs = BlobStore(os.path.join(data_dir, "blobs"))
+        self.blobs = BlobStore(os.path.join(data_dir, "blobs"), self.store)
         self.auth = Auth(data_dir)
         self.commands = CommandRunner(self.store)
         self.faults = FaultSwitch() if enable_faults else None

@@ -72,7 +72,7 @@ def _store_file(ctx, dataset: dict, filename: str, part: FilePart, mode: str, fi
     system = describe_binary(part.path, filename, part.content_type, part.size, part.head)
     user_meta = _parse_metadata(fields.get("metadata"))
     description = fields.get("description")
-    with ctx.store.transaction():
+    with ctx.blobs.committing(ctx.store) as stage:  # the record commits first, then the bytes move in
         existing = docs.find_by_filename(ctx, dataset["id"], filename)
         if existing is not None and existing.get("type") == "dir":
             raise BadRequest(f"cannot upload {filename!r}: a folder with that path exists")
@@ -95,7 +95,7 @@ def _store_file(ctx, dataset: dict, filename: str, part: FilePart, mode: str, fi
             doc["description"] = description
             ctx.store.insert("item", doc, scope=dataset["id"])
             op = "created"
-        ctx.blobs.commit(part.path, doc["id"])
+        stage(part.path, doc["id"])
     return doc, op
 
 

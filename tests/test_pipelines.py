@@ -288,3 +288,37 @@ def test_cron_trigger_on_a_pipeline(emulator, project, dataset, unique):
     run = pipeline.pipeline_executions.wait(pipeline_execution_id=started[0]["id"], timeout=60)
     assert run.status == "failed"  # a dataset node needs an item: the cron trigger gives none
     assert "input item not found" in run.executions[first.node_id][0]["latestStatus"]["message"]
+
+
+def test_a_task_node_wait_survives_an_emulator_restart(tmp_path, unique):
+    """The execution waiting in a task node is stored: after a restart of the emulator, the item's status still
+    continues it."""
+    from dataloop_core import DataloopClient
+    from dataloop_core.emulator import EmulatorServer
+    data_dir = str(tmp_path / "emulator")
+    server = EmulatorServer(data_dir).start()
+    try:
+        with DataloopClient(base_url=server.url, token=server.token("tester@dataloop.local")) as client:
+            project = client.projects.create(unique("restart"))
+            dataset = project.datasets.create(unique("dataset"))
+            review, last = task_node(project, dataset, "review"), CodeNode("tag", project.id, project.name, tag)
+            pipeline = project.pipelines.create(name=unique("pipe"))
+            pipeline.connect(review, last)
+            pipeline = pipeline.update().install()
+            item = upload(dataset, b"k", "/review", "kept.txt")
+            run = pipeline.execute(execution_input={"item": item.id})
+            wait_for(lambda: pipeline.pipeline_executions.get(run.id).node_status(review.node_id) == "in-progress")
+    finally:
+        server.stop()
+    server = EmulatorServer(data_dir, port=server.port).start()  # served where it was, as `serve --port` does
+    try:
+        with DataloopClient(base_url=server.url, token=server.token("tester@dataloop.local")) as client:
+            pipeline = client.pipelines.get(pipeline_id=pipeline.id)
+            assert pipeline.pipeline_executions.get(run.id).status == "in-progress"
+            task_id = next(n for n in pipeline.nodes if n.node_id == review.node_id).metadata["taskId"]
+            client.items.get(item_id=item.id).update_status("completed", task_id=task_id)
+            done = pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=120)
+            assert done.status == "success" and done.node_status(last.node_id) == "success"
+            assert client.items.get(item_id=item.id).metadata["user"]["tagged"] == 1
+    finally:
+        server.stop()

@@ -7,9 +7,11 @@ travel along the node's connections (a connection's ``condition`` is a DQL filte
 ``success`` once nothing runs and every run succeeded, ``failed`` once nothing runs and a run failed.
 A task node adds the item to the node's task (``metadata.taskId``, created on install) and waits: when the
 item gets a status in that task (an ``ItemStatus``/``statusChanged`` event) the node succeeds with the action
-the status stands for, and the item travels along the connections of that action. Waits live in memory: an
-emulator restart fails the executions that were running, as it does for any other node. Pipelines with event
-or cron triggers on their start nodes are started by :meth:`PipelineEngine.fire_trigger`.
+the status stands for, and the item travels along the connections of that action. A wait is the task node's
+in-progress run, stored in the execution's ``executions``: after an emulator restart the executions that were
+only waiting in task nodes wait again; any other unfinished one is failed (its node runs died with the old
+process). Pipelines with event or cron triggers on their start nodes are started by
+:meth:`PipelineEngine.fire_trigger`.
 """
 from __future__ import annotations
 
@@ -133,9 +135,32 @@ class PipelineEngine:
         self._lock = threading.RLock()
         self._running: Dict[str, int] = {}
         self._waits: Dict[tuple, list] = {}  # (task id, item id) -> [(run, node, done)] of waiting task nodes
+        self._recover()
+
+    def _recover(self) -> None:
+        """After a restart: executions waiting only in task nodes wait again, other unfinished ones fail."""
         for doc in self.store.list("pipeline_execution", where="json_extract(doc, '$.status') IN "
                                                                "('pending', 'in-progress', 'rerun')"):
-            self.store.patch("pipeline_execution", doc["id"], {"status": "failed"})
+            pipeline = self.store.find("pipeline", doc["pipelineId"])
+            waits = _task_waits(doc, pipeline) if pipeline is not None else []
+            if not waits:
+                self.store.patch("pipeline_execution", doc["id"], {"status": "failed"})
+                continue
+            api_url = doc["url"].rsplit("/pipelines/", 1)[0]
+            with self._lock:
+                self._running[doc["id"]] = len(waits)
+            for node, run in waits:
+                self._wait(doc["id"], node, run, api_url, doc.get("creator") or "")
+
+    def _wait(self, execution_id: str, node: dict, run: dict, api_url: str, creator: str) -> tuple:
+        """Register ``run`` of task ``node`` as waiting for its item's status; returns the key and the wait."""
+        def done(execution: dict) -> None:
+            self._finished(execution_id, node, run["input"], execution, api_url, creator)
+        key = ((node.get("metadata") or {}).get("taskId"), run["input"][_item_port(node)]["item_id"])
+        wait = (run, node, done)
+        with self._lock:
+            self._waits.setdefault(key, []).append(wait)
+        return key, wait
 
     def close(self) -> None:
         """Nothing to release: node runs belong to the FaaS runtime."""
@@ -210,7 +235,7 @@ class PipelineEngine:
                                                       "executionId": execution_id}, on_done=done)
                 self._record(execution_id, node["id"], started)
             elif node["type"] == "task":
-                self._enter_task(execution_id, pipeline, node, inputs, api_url, creator, done)
+                self._enter_task(execution_id, pipeline, node, inputs, api_url, creator)
             elif node["type"] == "storage":
                 done(self._local_run(node, inputs, self._dataset_output(node, inputs, api_url, creator)))
             else:
@@ -248,8 +273,8 @@ class PipelineEngine:
                 "updatedAt": stamp, "pipeline": {"nodeId": node["id"]}, "action": (action or [None])[0]}
 
     # -- task nodes ------------------------------------------------------------------------------
-    def _enter_task(self, execution_id: str, pipeline: dict, node: dict, inputs: dict, api_url: str, creator: str,
-                    done) -> None:
+    def _enter_task(self, execution_id: str, pipeline: dict, node: dict, inputs: dict, api_url: str,
+                    creator: str) -> None:
         """Add the item to the node's task (:func:`tasks.add_item`); the run ends when the item gets a status
         there (:meth:`on_event`)."""
         from .resources import tasks
@@ -263,9 +288,7 @@ class PipelineEngine:
         if item is None:
             raise BadRequest(f"{label}: input item not found: {item_ref!r}")
         run = self._local_run(node, inputs, None, status="in-progress")
-        key = (task_id, item["id"])
-        with self._lock:
-            self._waits.setdefault(key, []).append((run, node, done))
+        key, wait = self._wait(execution_id, node, run, api_url, creator)
         ctx = self._ctx(api_url, creator)
         try:
             with self.store.transaction():
@@ -278,7 +301,7 @@ class PipelineEngine:
                 task = tasks.add_item(ctx, task, item, tasks.parse_workload(task_workload(pipeline, node)))
         except Exception:
             with self._lock:
-                self._waits[key].remove((run, node, done))
+                self._waits[key].remove(wait)
                 if not self._waits[key]:
                     del self._waits[key]
             raise
@@ -455,6 +478,19 @@ def node_outputs(node: dict, inputs: dict, output) -> Dict[str, object]:
     if len(ports) == 1:
         return {ports[0]: output if output is not None else inputs.get(ports[0])}
     return {}
+
+
+def _task_waits(doc: dict, pipeline: dict) -> list:
+    """``[(node, run)]`` of an unfinished execution whose only unfinished work is task nodes waiting for an item
+    status (their in-progress runs); ``[]`` when anything else was running."""
+    nodes = {n["id"]: n for n in pipeline.get("nodes") or []}
+    waits = [(nodes.get(node_id), run) for node_id, runs in (doc.get("executions") or {}).items() for run in runs
+             if _status(run) not in TERMINAL]
+    busy = {state["id"] for state in doc.get("nodes") or [] if state.get("status") == "in-progress"}
+    if not waits or any(node is None or node.get("type") != "task" for node, _ in waits) or \
+            busy != {node["id"] for node, _ in waits}:
+        return []
+    return waits
 
 
 def _node_state(node: dict) -> dict:

@@ -15,6 +15,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 
 import pytest  # noqa: E402
+from prefect.testing.fixtures import asserting_events_worker  # noqa: E402,F401  (a fixture)
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 import prefect_dataloop  # noqa: E402,F401  (fills Prefect's block registry)
@@ -54,3 +55,29 @@ def folder(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"image {i}\n" * (i + 1))
     return root
+
+
+def run_flow(flow_fn, *args, **kwargs):
+    """Run a flow; returns (result, flow run id)."""
+    state = flow_fn(*args, return_state=True, **kwargs)
+    return state.result(), state.state_details.flow_run_id
+
+
+def artifacts_of(flow_run_id) -> list:
+    """The artifacts of a flow run and of its task runs, oldest first (type, key, data, description)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(
+            any_=[flow_run_id])))
+    return sorted(found, key=lambda a: a.created)
+
+
+
+@pytest.fixture
+def emitted(asserting_events_worker):
+    """``emitted(prefix)``: the events emitted in this test whose name starts with ``prefix``."""
+    def named(prefix: str) -> list:
+        asserting_events_worker.drain()
+        return [e for e in asserting_events_worker._client.events if e.event.startswith(prefix)]
+    return named

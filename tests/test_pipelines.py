@@ -322,3 +322,17 @@ def test_a_task_node_wait_survives_an_emulator_restart(tmp_path, unique):
             assert client.items.get(item_id=item.id).metadata["user"]["tagged"] == 1
     finally:
         server.stop()
+
+
+def test_code_nodes_run_as_a_project_bot(project, dataset, unique):
+    """A code node's function acts as the project's bot (its change to the item is the bot's), the pipeline
+    execution stays the caller's."""
+    first = CodeNode("tag", project.id, project.name, tag)
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    pipeline.add_node(first)
+    pipeline = pipeline.update().install()
+    item = upload(dataset, b"b", "/bot", "bot.txt")
+    run = pipeline.execute(execution_input={"item": item.id}).wait(timeout=60)
+    assert run.status == "success" and run.to_json()["creator"] == "tester@dataloop.local"
+    bots = [b.email for b in project.bots.list()]
+    assert len(bots) == 1 and dataset.items.get(item_id=item.id).updated_by == bots[0]

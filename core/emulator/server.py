@@ -12,6 +12,11 @@ from cheroot import wsgi
 from .app import Emulator
 from .auth import DEFAULT_EMAIL, DEFAULT_TTL
 
+# Sized for load (50 concurrent clients, 0 resets: bench/bench_load.py); cheroot's defaults are a listen queue
+# of 5 and 10 kept-alive connections, which reset connections under a few dozen clients.
+THREADS, MAX_THREADS = 16, 64   # worker threads serving requests (idle kept-alive connections need none)
+QUEUE_SIZE = 1024               # listen backlog: connections waiting to be accepted (capped by somaxconn)
+KEEP_ALIVE = 1024               # idle kept-alive connections held open (each: one socket, no thread)
 SOCKET_KEY = "dataloop.socket"  # the connection's socket, for the fault switch's "reset" action
 
 
@@ -43,10 +48,12 @@ class EmulatorServer:
     """``EmulatorServer(data_dir).start()`` serves on 127.0.0.1 and a free port; ``.url`` is the gate root."""
 
     def __init__(self, data_dir: str, host: str = "127.0.0.1", port: int = 0, enable_faults: bool = False,
-                 threads: int = 16, max_threads: int = 64):
+                 threads: int = THREADS, max_threads: int = MAX_THREADS, queue_size: int = QUEUE_SIZE,
+                 keep_alive: int = KEEP_ALIVE):
         self.emulator = Emulator(data_dir, enable_faults=enable_faults)
         self._server = wsgi.Server((host, port), self.emulator, numthreads=threads, max=max_threads,
-                                   server_name="dataloop-emulator", timeout=60)
+                                   request_queue_size=queue_size, server_name="dataloop-emulator", timeout=60)
+        self._server.keep_alive_conn_limit = keep_alive
         self._server.gateway = _Gateway
         self._server.prepare()  # binds now, so .url is known before start()
         self._thread: Optional[threading.Thread] = None

@@ -156,6 +156,7 @@ def test_5_item_update_drops_unknown_root_fields(api, items):
     stored = api.ok("get", f"/items/{item['id']}")
     assert "bogusField" not in answer and "bogusField" not in stored
     assert answer["description"] == stored["description"] == "kept"
+    assert api.ok("patch", f"/items/{item['id']}", json={"description": ""})["description"] is None
 
 
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])

@@ -32,6 +32,8 @@ def plan(task: dict, workload: List[dict]) -> Optional[Tuple[int, int]]:
     """``(percentage, copies per item)`` for a copying task, ``None`` for any other; 400 naming a bad value."""
     system = task["metadata"]["system"]
     kind = system.get("consensusTaskType")
+    if kind is None and ("consensusPercentage" in system or "consensusAssignees" in system):
+        kind = "consensus"  # what the SDK sends for tasks.create(consensus_percentage=..., consensus_assignees=...)
     if kind not in COPYING:
         return None
     if not workload:

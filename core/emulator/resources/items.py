@@ -51,6 +51,8 @@ def update_item(ctx, item_id):
             new_filename = posixpath.join(doc["dir"] or "/", new_name)
         changed = docs.rename(ctx, dataset, doc, new_filename) if new_filename is not None else [doc]
         doc = changed[0]
+        if "description" in diff:  # "" (how the SDK clears it) or null: the platform stores none
+            doc["description"] = diff.pop("description") or None
         deep_merge(doc, diff)
         doc["updatedBy"] = ctx.user
         ctx.store.replace("item", doc)

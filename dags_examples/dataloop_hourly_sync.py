@@ -2,6 +2,7 @@
 annotation task over the new items -> deferrable wait for the annotators -> export."""
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from airflow.sdk import DAG, task
@@ -12,7 +13,12 @@ from dataloop_provider.operators.executions import DataloopExecuteFunctionOperat
 from dataloop_provider.operators.sync import DataloopSyncPushOperator
 from dataloop_provider.operators.tasks import DataloopCreateTaskOperator
 from dataloop_provider.sensors.runs import DataloopTaskCompletionSensor
-from demo_settings import setting
+
+
+def setting(name: str) -> str:
+    """A DATALOOP_DEMO_<NAME> variable (set by the main job and the tests from what they seeded)."""
+    return os.environ.get(f"DATALOOP_DEMO_{name.upper()}", f"<{name}>")
+
 
 SHARDS = 4
 

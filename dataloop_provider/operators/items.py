@@ -13,7 +13,7 @@ class DataloopUploadItemsOperator(DataloopBaseOperator):
     """Upload ``local_path`` (a file, a list of files, or a folder) to ``remote_path`` of the dataset.
 
     :param local_annotations_path: a folder of Dataloop-format annotation JSONs mirroring the files.
-    :param item_metadata: user metadata set on every uploaded item.
+    :param item_metadata: metadata set on every uploaded item, e.g. ``{"user": {"batch": "{{ ds }}"}}``.
     Returns ``{"dataset_id", "count", "item_ids"}`` (ids capped at 100).
     """
 

@@ -58,7 +58,8 @@ class DataloopSyncOperator(DataloopBaseOperator):
         if summary.cancelled:
             raise AirflowException(f"{self.direction} cancelled: {summary}")
         if not summary.ok:
-            shown = "; ".join(f"{f.path}: {f.reason}" for f in summary.failed[:20])
+            failed = sorted(summary.failed, key=lambda failure: failure.path)
+            shown = "; ".join(f"{f.path}: {f.reason}" for f in failed[:20])
             more = len(summary.failed) - 20
             raise AirflowException(f"{self.direction} failed for {len(summary.failed)} file(s): {shown}"
                                    + (f"; and {more} more" if more > 0 else ""))

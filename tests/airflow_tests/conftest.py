@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,6 @@ def token(emulator):
     return emulator.token(TESTER)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def dataloop_connection(request):
-    """``dataloop_default`` points at the session's emulator (only for tests that use the emulator)."""
-    yield
-
-
 @pytest.fixture
 def conn_env(monkeypatch):
     """Set ``AIRFLOW_CONN_<ID>`` for one test: ``conn_env("dataloop_x", {...})`` (JSON) or a URI string."""
@@ -48,6 +43,22 @@ def conn_env(monkeypatch):
 @pytest.fixture
 def default_conn(emulator, token, conn_env):
     return conn_env("dataloop_default", {"conn_type": "dataloop", "host": emulator.url, "password": token})
+
+
+@pytest.fixture(scope="session")
+def demo(client, tmp_path_factory):
+    """One seeded project for the session: dataset, images folder, pre-annotation service and pipeline."""
+    from dags_examples.seed import seed
+    return seed(client, tmp_path_factory.mktemp("demo"), images=8, project_name=f"airflow-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def demo_env(demo, default_conn, monkeypatch):
+    """The example DAGs' settings and connection for one test."""
+    from dags_examples.seed import env_settings
+    for name, value in env_settings(demo).items():
+        monkeypatch.setenv(name, value)
+    return demo
 
 
 @pytest.fixture(scope="session")

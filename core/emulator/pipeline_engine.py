@@ -155,7 +155,7 @@ class PipelineEngine:
     def _wait(self, execution_id: str, node: dict, run: dict, api_url: str, creator: str) -> tuple:
         """Register ``run`` of task ``node`` as waiting for its item's status; returns the key and the wait."""
         def done(execution: dict) -> None:
-            self._finished(execution_id, node, run["input"], execution, api_url, creator)
+            self._finished(execution_id, node, run["input"], execution, self._api_url(api_url), creator)
         key = ((node.get("metadata") or {}).get("taskId"), run["input"][_item_port(node)]["item_id"])
         wait = (run, node, done)
         with self._lock:
@@ -244,6 +244,11 @@ class PipelineEngine:
             if not isinstance(exc, BadRequest):
                 logger.exception("pipeline node %s failed to start", node.get("id"))
             done(self._local_run(node, inputs, None, status="failed", message=getattr(exc, "message", str(exc))))
+
+    def _api_url(self, stored: str) -> str:
+        """The server's API root as the FaaS runtime last saw it in a request, else ``stored`` (from a document:
+        stale when the emulator restarted on another port)."""
+        return getattr(self.emulator.extensions.get("faas"), "api_url", None) or stored
 
     @property
     def faas(self):
@@ -348,8 +353,7 @@ class PipelineEngine:
                 next(iter(ports), None)
             if port is not None:
                 inputs[port["name"]] = doc.get("id")
-        api_url = getattr(self.emulator.extensions.get("faas"), "api_url", None) or \
-            (trigger.get("url") or "").rsplit("/triggers/", 1)[0]
+        api_url = self._api_url((trigger.get("url") or "").rsplit("/triggers/", 1)[0])
         try:
             return self.start(pipeline, inputs, api_url, trigger.get("creator") or "", node_id=node["id"],
                               trigger_id=trigger["id"])

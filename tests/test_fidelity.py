@@ -308,6 +308,18 @@ def test_14_an_ontology_used_by_a_recipe_can_be_deleted(api, dataset):
     assert ontology_id not in api.ok("get", f"/recipes/{recipe['id']}")["ontologyIds"]
 
 
+def test_15_recipe_created_with_instructions_records_them(api, project):
+    body = {"title": "guided", "projectIds": [project["id"]], "instructions": [{"text": "box every cat"}],
+            "examples": [{"itemId": "2" * 24}], "description": "cats", "customActions": [{"action": "flag"}],
+            "metadata": {"system": {"instructionDocument": {"name": "guide.pdf"}}}}
+    created = api.ok("post", "/recipes", json=body)
+    stored = api.ok("get", f"/recipes/{created['id']}")
+    for key in ("instructions", "examples", "description", "customActions"):
+        assert created[key] == stored[key] == body[key]
+    assert stored["metadata"]["system"]["instructionDocument"] == {"name": "guide.pdf"}
+    assert api.post("/recipes", json={"instructions": "read me"}).status_code == 400
+
+
 def test_15_recipe_instructions_are_recorded(api, project, dataset):
     recipe_id = dataset["metadata"]["system"]["recipes"][0]
     document = {"itemId": "1" * 24, "datasetId": dataset["id"], "name": "guide.pdf"}

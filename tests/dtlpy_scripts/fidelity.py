@@ -85,7 +85,8 @@ def _():
     item_json["newField"] = "newField"
     item.to_json = types.MethodType(lambda self: item_json, item)
     dataset.items.update(item=item)
-    return "newField" in dl.items.get(item_id=image.id).to_json()
+    success, response = dl.client_api.gen_request(req_type="get", path=f"/items/{image.id}")
+    return "newField" in response.json()
 
 
 @check("item_description_cleared")
@@ -140,6 +141,7 @@ def _():
 
 @check("system_datasets")
 def _():
+    dl.projects.create(project_name=os.environ["NAME"] + "-other").datasets.create(dataset_name="elsewhere")
     counts = []
     for system in (False, True):
         success, response = dl.client_api.gen_request(

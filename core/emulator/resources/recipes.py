@@ -43,13 +43,16 @@ def _id_list(body: dict, key: str) -> list:
 
 
 def create(ctx):
-    body = ctx.json_object()
+    """A recipe recording every editable field given (instructions, examples, description, ...)."""
+    body = ctx.json_object({k: v for k, v in UPDATE_SHAPE.items() if k not in ("projectIds", "ontologyIds")})
     project_ids, ontology_ids = _id_list(body, "projectIds"), _id_list(body, "ontologyIds")
+    extra = {k: body[k] for k in ("description", "instructions", "examples", "customActions", "metadata")
+             if body.get(k) is not None}
     with ctx.store.transaction():
         if not ontology_ids:
             ontology_ids = [new_ontology(ctx, [], project_ids)["id"]]
         return new_recipe(ctx, body.get("title") or "Default Recipe", project_ids, ontology_ids,
-                          body.get("uiSettings"))
+                          body.get("uiSettings"), **extra)
 
 
 def _matches(doc: dict, key: str, wanted: str) -> bool:

@@ -5,6 +5,7 @@ Names follow the official SDK so code written for it ports by swapping ``dl.`` f
 from types import ModuleType as _ModuleType
 
 from ._client import DataloopClient
+from .credentials import Credentials
 from .exceptions import PlatformException
 from .filters import (Filters, FiltersKnownFields, FiltersMethod, FiltersOperations, FiltersOrderByDirection,
                       FiltersResource)

@@ -24,6 +24,7 @@ from .progress import ProgressTracker
 from .summary import Failure, PlannedAction, SyncSummary
 
 logger = logging.getLogger("dataloop_core.sync")
+MIN_TICK = 0.05  # seconds: the shortest wait between two progress checks of the driving thread
 
 
 class Outcome(NamedTuple):
@@ -87,8 +88,9 @@ class Engine:
             raise self._fatal
 
     def _collect(self, pending: Set[Future]) -> Set[Future]:
-        """Handle what finished; wake at least every progress interval to report from this thread."""
-        timeout = self.tracker.interval if self.tracker.reporting else None
+        """Handle what finished; wake at least every progress interval (not more than 20 times a second) to
+        report from this thread."""
+        timeout = max(self.tracker.interval, MIN_TICK) if self.tracker.reporting else None
         done, rest = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
             self.handle(future.result())

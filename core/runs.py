@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any, Optional
 
-from ._polling import DEFAULT_TIMEOUT
+from ._polling import DEFAULT_TIMEOUT, wait_for_status
 
 
 class RunKind(str, Enum):
@@ -51,6 +51,24 @@ class RunStatus:
         if missing:
             raise ValueError(f"not a RunStatus: missing {', '.join(sorted(missing))}")
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class CancellableRuns:
+    """The contract for a repository whose entities have ``in_progress()`` and ``run_status()``: it gives
+    ``_get(run_id)`` and ``_stop(run_id)`` (terminate, abort) and gets ``status``, ``cancel`` and ``wait_for``."""
+
+    def status(self, run_id: str) -> RunStatus:
+        return self._get(run_id).run_status()
+
+    def cancel(self, run_id: str) -> RunStatus:
+        """Cancel the run; one that already ended is left as it is and its status returned."""
+        entity = self._get(run_id)
+        return entity.run_status() if not entity.in_progress() else self._stop(run_id).run_status()
+
+    def wait_for(self, run_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, **options) -> RunStatus:
+        """Wait until the run ends; see ``_polling.wait_for_status`` for the options and failure rules."""
+        return wait_for_status(lambda: self.status(run_id), lambda: self.cancel(run_id), timeout=timeout,
+                               **options)
 
 
 class Runs:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
-from .._polling import DEFAULT_TIMEOUT, poll, wait_for_status
+from .._polling import poll
 from .._repository import Repository, path
 from ..entities.command import Command, CommandsStatus
 from ..exceptions import FailedDependency
-from ..runs import RunStatus
+from ..runs import CancellableRuns
 
 
-class Commands(Repository):
+class Commands(CancellableRuns, Repository):
     """``client.commands``."""
 
     def _build(self, json: dict) -> Command:
@@ -45,21 +45,12 @@ class Commands(Repository):
                        timeout=timeout, backoff_factor=backoff_factor, step=step, on_iteration=iteration_callback)
         return self.check_success(command)
 
-    # -- the orchestration contract (dataloop_core.runs) -------------------------------------------
-    def status(self, command_id: str) -> RunStatus:
-        return self.get(command_id=command_id).run_status()
+    # -- the orchestration contract (dataloop_core.runs.CancellableRuns) ---------------------------
+    def _get(self, command_id: str) -> Command:
+        return self.get(command_id=command_id)
 
-    def cancel(self, command_id: str) -> RunStatus:
-        """Abort the command; one that already ended is left as it is."""
-        command = self.get(command_id=command_id)
-        if not command.in_progress():
-            return command.run_status()
-        return self.abort(command_id=command_id).run_status()
-
-    def wait_for(self, command_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, **options) -> RunStatus:
-        """Wait until the command ends; see ``dataloop_core.runs`` for the options and failure rules."""
-        return wait_for_status(lambda: self.status(command_id), lambda: self.cancel(command_id), timeout=timeout,
-                               **options)
+    def _stop(self, command_id: str) -> Command:
+        return self.abort(command_id=command_id)
 
     @staticmethod
     def check_success(command: Command) -> Command:

@@ -4,14 +4,14 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from .._polling import DEFAULT_TIMEOUT, poll, wait_for_status
+from .._polling import poll
 from .._repository import Repository, own_filters, path, prune
 from ..entities.command import Command
 from ..entities.execution import Execution
 from ..entities.function_io import FunctionIO
 from ..filters import Filters, FiltersMethod, FiltersResource, as_filters
 from ..paging import PagedEntities
-from ..runs import RunStatus
+from ..runs import CancellableRuns
 
 
 def inputs_json(execution_input) -> dict:
@@ -27,7 +27,7 @@ def inputs_json(execution_input) -> dict:
     return merged
 
 
-class Executions(Repository):
+class Executions(CancellableRuns, Repository):
     """``service.executions``, ``project.executions`` or ``client.executions``."""
 
     def _build(self, json: dict) -> Execution:
@@ -169,21 +169,12 @@ class Executions(Repository):
             raise ValueError("pass execution or execution_id")
         return self._build(self._request("POST", path("/executions/{}/terminate", execution_id)))
 
-    # -- the orchestration contract (dataloop_core.runs) -------------------------------------------
-    def status(self, execution_id: str) -> RunStatus:
-        return self.get(execution_id=execution_id).run_status()
+    # -- the orchestration contract (dataloop_core.runs.CancellableRuns) ---------------------------
+    def _get(self, execution_id: str) -> Execution:
+        return self.get(execution_id=execution_id)
 
-    def cancel(self, execution_id: str) -> RunStatus:
-        """Terminate the execution; one that already ended is left as it is."""
-        execution = self.get(execution_id=execution_id)
-        if not execution.in_progress():
-            return execution.run_status()
-        return self.terminate(execution_id=execution_id).run_status()
-
-    def wait_for(self, execution_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, **options) -> RunStatus:
-        """Wait until the execution ends; see ``dataloop_core.runs`` for the options and failure rules."""
-        return wait_for_status(lambda: self.status(execution_id), lambda: self.cancel(execution_id),
-                               timeout=timeout, **options)
+    def _stop(self, execution_id: str) -> Execution:
+        return self.terminate(execution_id=execution_id)
 
     def update(self, execution: Execution) -> Execution:
         return self._build(self._request("PATCH", path("/executions/{}", execution.id), json=execution.to_json()))

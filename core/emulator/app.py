@@ -44,6 +44,7 @@ def load_routes() -> List[Route]:
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f".resources.{name}", __package__)
         routes.extend(module.ROUTES)
+    routes.extend(importlib.import_module(".console", __package__).ROUTES)  # the web console under /console
     return routes
 
 

@@ -26,10 +26,17 @@ EXIT_CODES = {
 logger = logging.getLogger("dataloop_core.cli")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line too (argparse prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
-    parser = argparse.ArgumentParser(prog="dataloop", description="Drive the Dataloop platform from the shell.",
-                                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="dataloop", description="Drive the Dataloop platform from the shell.", epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync", help="resumable, incremental dataset sync")
     directions = sync.add_subparsers(dest="direction", required=True)

@@ -74,6 +74,20 @@ def test_an_unexpected_error_is_one_line_and_exit_5(env, capsys, dataset, tmp_pa
     assert code == cli.EXIT_INTERNAL and err == "error: RuntimeError: boom second line"
 
 
+@pytest.mark.parametrize("argv", [[], ["sync", "pull", "d", "--workers", "x"], ["sync", "push", "d"]])
+def test_usage_errors_are_one_line_and_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert raised.value.code == cli.EXIT_USAGE and len(err.splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_workers_below_one_is_usage(env, capsys, dataset, tmp_path):
+    code, err = run(capsys, "sync", "push", str(tmp_path), "--project", dataset.project_id, "--dataset",
+                    dataset.id, "--workers", "0")
+    assert code == cli.EXIT_USAGE and "workers must be >= 1" in err
+
+
 def test_help_documents_every_exit_code(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])

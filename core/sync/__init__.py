@@ -3,6 +3,8 @@
 Modules: ``planner`` (streamed local scan + change detection), ``journal`` (SQLite state in a user cache dir),
 ``engine`` (thread pool, retries, per-file commits) over the transfers of ``core/_transfer.py``,
 ``remote`` (keyset listing), ``progress``, ``summary``, ``sharding``; ``operations`` ties them together.
+Orchestrators pass ``cancel_event`` (cooperative cancel: nothing new starts, finished files stay committed) and
+``progress``/``progress_interval`` (called from the calling thread only), and keep ``SyncSummary.to_dict()``.
 """
 from .journal import JournalBusy, cache_dir
 from .operations import DEFAULT_WORKERS, pull, push

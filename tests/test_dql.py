@@ -116,7 +116,7 @@ def test_query__bad_filters_name_the_problem(store, bad, message):
 
 @pytest.mark.parametrize("body, message", [
     ({"filter": {}, "pageSize": -1}, ">= 0"),
-    ({"filter": {}, "page": "x"}, "integers"),
+    ({"filter": {}, "page": "x"}, "page must be a whole number"),
     ({"filter": {}, "sort": {"name": "sideways"}}, "sort direction"),
 ])
 def test_query__bad_paging_and_sort(store, body, message):

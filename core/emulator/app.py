@@ -1,11 +1,13 @@
 """The emulator's WSGI application: route table, authentication, fault switch, one error adapter."""
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import logging
 import os
 import socket
+import sqlite3
 import struct
 import threading
 import time
@@ -21,7 +23,7 @@ from werkzeug.wsgi import FileWrapper
 from .auth import Auth
 from .blobs import BlobStore
 from .commands import CommandRunner
-from .errors import EmulatorError, Unauthorized
+from .errors import BadRequest, EmulatorError, Unauthorized
 from .events import EventBus
 from .faults import FaultSwitch
 from .routing import Context, Route
@@ -85,6 +87,8 @@ class Emulator:
     # -- WSGI ------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         environ.setdefault("wsgi.file_wrapper", file_wrapper)
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = BodyReader(environ["wsgi.input"])
         request = Request(environ)
         request.max_form_memory_size = 10 * 1024 * 1024
         response = self.dispatch(request)
@@ -110,9 +114,13 @@ class Emulator:
             response = error_response(exc.code or 500, exc.description or exc.name)
         except ConnectionAbortedError:  # an injected reset: the socket is gone, let the server drop it
             raise
-        except Exception as exc:  # a bug: answer 500 JSON and keep serving
-            logger.error("unhandled error on %s %s:\n%s", request.method, request.path, traceback.format_exc())
-            response = error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if disk_full(exc):  # storage-specific, not a bug
+                logger.error("disk full on %s %s: %s", request.method, request.path, exc)
+                response = error_response(507, f"Insufficient Storage: the emulator's disk is full ({exc})")
+            else:  # a bug: answer 500 JSON and keep serving
+                logger.error("unhandled error on %s %s:\n%s", request.method, request.path, traceback.format_exc())
+                response = error_response(500, f"internal error: {type(exc).__name__}: {exc}")
         logger.debug("%s %s -> %s (%.1f ms)", request.method, request.path, response.status_code,
                      (time.monotonic() - started) * 1000)
         return response
@@ -151,6 +159,41 @@ class Emulator:
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
         return response
+
+
+def disk_full(exc: BaseException) -> bool:
+    """The data directory's disk (or quota) is full: from a file write or from SQLite."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+class BodyReader:
+    """``wsgi.input`` whose read errors (the server's complaint about a malformed chunked body) are a 400."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guarded(self, read, *args):
+        try:
+            return read(*args)
+        except ValueError as exc:
+            raise BadRequest(f"malformed request body: {exc}") from None
+
+    def read(self, *args):
+        return self._guarded(self._stream.read, *args)
+
+    def readline(self, *args):
+        return self._guarded(self._stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._guarded(self._stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def __getattr__(self, name):  # anything else the server's stream offers
+        return getattr(self._stream, name)
 
 
 def file_wrapper(file, buffer_size: int = STREAM_BLOCK) -> FileWrapper:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
+from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .errors import BadRequest
@@ -27,6 +29,10 @@ ARRAY_SEGMENTS = {"refs", "modalities", "collections", "snapshots_", "nodes", "c
 # always-scalar, indexed fields: compared directly so SQLite can use the expression indexes of store.py
 SCALAR_FIELDS = {"hidden", "type", "filename", "dir", "name", "itemId", "datasetId", "annotated", "label"}
 MAX_PAGE_SIZE = 1000
+MAX_NESTING = 16  # alternations of $and/$or (same-operator nesting is flattened, so any depth of it works)
+MAX_OFFSET = 2 ** 62  # a page past this is past any result: answered empty without asking SQLite
+GROUP = 8  # $and/$or clauses are joined as a tree of groups of 8, so 1,000 clauses stay shallow for SQLite
+INT64 = 2 ** 63
 Scope = Union[None, str, Sequence[str]]  # one scope, or any of several
 
 
@@ -40,7 +46,37 @@ def _json_path(segments: List[str]) -> str:
 def _value_param(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
+    return _number(value)
+
+
+def _number(value: Any) -> Any:
+    """Integers beyond SQLite's 64 bits compare as floats (10**30 works, 10**400 is infinity)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     return value
+
+
+def _joined(operator: str, parts: List[str]) -> str:
+    """``a OP b OP ...`` as a tree of small groups: SQLite's parser depth stays logarithmic in the clause count."""
+    while len(parts) > 1:
+        parts = ["(" + f" {operator} ".join(parts[i:i + GROUP]) + ")" for i in range(0, len(parts), GROUP)]
+    return parts[0]
+
+
+def _flattened(operator: str, clauses: list) -> list:
+    """The clauses of ``{operator: clauses}`` with nested clauses of the same operator spliced in (iteratively):
+    ``{"$and": [a, {"$and": [b, c]}]}`` is ``a AND b AND c``, however deep the nesting."""
+    flat, pending = [], list(reversed(clauses))
+    while pending:
+        clause = pending.pop()
+        if isinstance(clause, dict) and list(clause) == [operator] and isinstance(clause[operator], list):
+            pending.extend(reversed(clause[operator]))
+        else:
+            flat.append(clause)
+    return flat
 
 
 class Compiler:
@@ -51,18 +87,20 @@ class Compiler:
         self.id_expr = id_expr
         self.params: List[Any] = []
 
-    def filter(self, query: Any) -> str:
+    def filter(self, query: Any, depth: int = 0) -> str:
         if query in (None, {}):
             return "1=1"
         if not isinstance(query, dict):
             raise BadRequest(f"filter must be an object, got {type(query).__name__}")
+        if depth > MAX_NESTING:
+            raise BadRequest(f"filter is nested too deep: at most {MAX_NESTING} alternations of $and and $or")
         parts = []
         for key, value in query.items():
             if key in ("$and", "$or"):
                 if not isinstance(value, list):
                     raise BadRequest(f"{key} must be a list of clauses")
-                joined = f" {key[1:].upper()} ".join(self.filter(v) for v in value) if value else "1=1"
-                parts.append(f"({joined})")
+                clauses = [self.filter(v, depth + 1) for v in _flattened(key, value)]
+                parts.append(f"({_joined(key[1:].upper(), clauses)})" if clauses else "(1=1)")
             elif key.startswith("$"):
                 raise BadRequest(f"unknown filter operator {key!r} at the top level")
             else:
@@ -106,7 +144,7 @@ class Compiler:
         if isinstance(value, (dict, list)):
             self.params.append(json.dumps(value, separators=(",", ":")))
             return f"json({expr}) {COMPARISONS[op]} json(?)"
-        self.params.append(value)
+        self.params.append(_number(value))
         return f"{expr} {COMPARISONS[op]} ?"
 
     def _in(self, expr: str, field: str, values: list) -> str:
@@ -168,6 +206,9 @@ JOIN_ON = {
 
 def compile_where(kind: str, query: Any, join: Optional[dict] = None) -> Tuple[str, List[Any]]:
     """SQL condition (over alias ``d``) and its parameters for a filter and an optional join."""
+    if join is not None and not isinstance(join, dict):
+        raise BadRequest(f"join must be an object with a filter on the joined resource, got "
+                         f"{type(join).__name__} {json.dumps(join)[:40]}")
     compiler = Compiler("d.doc", "d.id")
     where = compiler.filter(query)
     params = list(compiler.params)
@@ -214,14 +255,24 @@ def _base_sql(kind: str, scope: Scope, where: str) -> Tuple[str, List[Any]]:
 
 
 def _page_args(body: dict) -> Tuple[int, int]:
-    try:
-        page = int(body.get("page", 0) or 0)
-        page_size = int(body.get("pageSize", MAX_PAGE_SIZE) if body.get("pageSize") is not None else MAX_PAGE_SIZE)
-    except (TypeError, ValueError):
-        raise BadRequest("page and pageSize must be integers") from None
+    page = _whole(body.get("page"), "page", 0)
+    page_size = _whole(body.get("pageSize"), "pageSize", MAX_PAGE_SIZE)
     if page < 0 or page_size < 0:
         raise BadRequest("page and pageSize must be >= 0")
     return page, min(page_size, MAX_PAGE_SIZE)
+
+
+def _whole(value: Any, name: str, default: int) -> int:
+    """A whole number given as a JSON number (``2``, ``2.0``, ``1e20``) or a numeric string (query strings)."""
+    if value is None:
+        return default
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be a whole number, got {json.dumps(value)[:40]}")
+    return value
 
 
 def envelope(items: list, total: int, page: int, page_size: int) -> dict:
@@ -241,13 +292,26 @@ def query(store: Store, kind: str, body: dict, scope: Scope = None, where: str =
     sql, base = _base_sql(kind, scope, f"({where}) AND {condition}")
     args = [*params, *values, *base]
     conn = store.conn
-    total = conn.execute(f"SELECT count(*) {sql}", args).fetchone()[0]
-    items = []
-    if page_size:
-        rows = conn.execute(f"SELECT d.doc {sql} ORDER BY {order_by(body.get('sort'))} LIMIT ? OFFSET ?",
-                            [*args, page_size, page * page_size])
-        items = [json.loads(row[0]) for row in rows]
+    with _too_large():
+        total = conn.execute(f"SELECT count(*) {sql}", args).fetchone()[0]
+        items = []
+        if page_size and page * page_size <= MAX_OFFSET:
+            rows = conn.execute(f"SELECT d.doc {sql} ORDER BY {order_by(body.get('sort'))} LIMIT ? OFFSET ?",
+                                [*args, page_size, page * page_size])
+            items = [json.loads(row[0]) for row in rows]
     return envelope(items, total, page, page_size)
+
+
+@contextmanager
+def _too_large():
+    """SQLite's own limits on a statement (too many clauses or values) as a 400 naming the limit."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if not any(s in message for s in ("too many SQL variables", "too large", "stack overflow", "too many terms")):
+            raise
+        raise BadRequest(f"filter is too large for the emulator's database: {message}") from None
 
 
 def select(store: Store, kind: str, filter: Any, scope: Scope = None, join: Optional[dict] = None,
@@ -256,7 +320,8 @@ def select(store: Store, kind: str, filter: Any, scope: Scope = None, join: Opti
     condition, values = compile_where(kind, filter or {}, join)
     sql, base = _base_sql(kind, scope, f"({where}) AND {condition}")
     conn = store.conn
-    rows = conn.execute(f"SELECT d.doc {sql} ORDER BY {order_by(sort)}", [*params, *values, *base]).fetchall()
+    with _too_large():
+        rows = conn.execute(f"SELECT d.doc {sql} ORDER BY {order_by(sort)}", [*params, *values, *base]).fetchall()
     for row in rows:
         yield json.loads(row[0])
 

@@ -9,7 +9,7 @@ from typing import List
 
 from .. import dql
 from ..errors import BadRequest, NotFound
-from ..routing import Route
+from ..routing import OBJECT, STRING, Route, nullable
 from .organizations import check_email
 from .projects import get_project
 from .tasks import (CLEAR_OPERATIONS, SET_OPERATIONS, assignment_for, check_id, emit, find_ref, get_task,
@@ -53,7 +53,7 @@ def get_one(ctx, assignment_id):
 
 def update(ctx, assignment_id):
     """Rename, or change ``metadata`` (``metadata.system`` only with ``?system=true``; task links stay)."""
-    body = ctx.json_object()
+    body = ctx.json_object({"name": STRING, "metadata": nullable(OBJECT), "metadata.system": nullable(OBJECT)})
     with ctx.store.transaction():
         doc = get_assignment(ctx, assignment_id)
         if "name" in body:

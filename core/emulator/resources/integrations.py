@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import BadRequest, not_found
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import OBJECT, STRING, Route, nullable
 from .organizations import get_org
 
 TYPES = ("s3", "aws-cross", "aws-sts", "gcs", "gcp-cross", "azureblob", "key_value",
@@ -80,7 +80,7 @@ def create(ctx, org_id):
 
 
 def update(ctx, org_id):
-    body = ctx.json_object()
+    body = ctx.json_object({"integrationId": STRING, "name": STRING, "credentials": nullable(OBJECT)})
     with ctx.store.transaction():
         get_org(ctx, org_id, manage=True)
         doc = get_integration(ctx, org_id, body.get("integrationId"))

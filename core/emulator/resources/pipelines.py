@@ -6,11 +6,13 @@ from .. import dql
 from ..errors import BadRequest, NotFound
 from ..ids import is_object_id, now_iso
 from ..pipeline_engine import PipelineEngine, check_graph, graph_errors, start_node_ids
-from ..routing import Route
+from ..routing import LIST, OBJECT, STRING, Route, nullable
 from ._pipeline_nodes import install_nodes, pause_triggers, remove_nodes
 from .projects import get_project, project_role
 
 EDITABLE = ("name", "nodes", "connections", "startNodes", "variables", "settings", "description", "preview")
+UPDATE_SHAPE = {"name": STRING, "nodes": LIST, "connections": LIST, "startNodes": LIST, "variables": nullable(LIST),
+                "settings": OBJECT, "description": nullable(STRING)}
 RESUME_OPTIONS = ("terminateExistingCycles", "resumeExistingCycles")
 RERUN_METHODS = ("startFromNodes", "startFromFailedExecutions", "startFromBeginning")
 
@@ -73,7 +75,7 @@ def get_one(ctx, pipeline_id):
 
 
 def update(ctx, pipeline_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_pipeline(ctx, pipeline_id)
         if set(body) <= {"settings"}:  # update_settings

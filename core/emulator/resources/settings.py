@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import dql
 from ..errors import BadRequest
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import LIST, OBJECT, STRING, Route, nullable
 
 EDITABLE = ("name", "value", "defaultValue", "valueType", "scope", "metadata", "settingType", "description",
             "icon", "sectionName", "subSectionName", "hint", "inputs")
@@ -51,7 +51,7 @@ def get_one(ctx, setting_id):
 
 
 def update(ctx, setting_id):
-    body = ctx.json_object()
+    body = ctx.json_object({"name": STRING, "scope": OBJECT, "metadata": nullable(OBJECT), "inputs": nullable(LIST)})
     with ctx.store.transaction():
         doc = get_setting(ctx, setting_id)
         for key in EDITABLE:

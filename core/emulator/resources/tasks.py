@@ -14,7 +14,7 @@ from typing import List, Optional
 from .. import dql
 from ..errors import BadRequest
 from ..ids import is_object_id, now_iso
-from ..routing import Route
+from ..routing import LIST, NUMBER, OBJECT, STRING, Route, nullable
 from . import _consensus
 from . import _item_docs as docs
 from .datasets import get_dataset
@@ -24,6 +24,9 @@ from .projects import get_project
 DEFAULT_ACTIONS = {"annotation": ("completed", "discard"), "qa": ("approved", "discard")}
 SET_OPERATIONS, CLEAR_OPERATIONS = ("create", "created"), ("delete", "deleted")
 EDITABLE = ("name", "dueDate", "priority", "description", "taskOwner", "availableActions")
+UPDATE_SHAPE = {"name": STRING, "dueDate": nullable(NUMBER), "priority": nullable(NUMBER),
+                "taskOwner": nullable(STRING), "availableActions": nullable(LIST), "metadata": nullable(OBJECT),
+                "metadata.user": nullable(OBJECT)}
 
 
 # -- lookups and validation ------------------------------------------------------------------------
@@ -381,7 +384,7 @@ def query_tasks(ctx):
 
 
 def update(ctx, task_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         task = get_task(ctx, task_id)
         if "name" in body:

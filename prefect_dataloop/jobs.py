@@ -32,7 +32,8 @@ class DataloopJobRun(JobRun):
         self.credentials, self.kind, self.run_id = credentials, kind, run_id
         self.timeout, self.poll_interval, self.cancel_on_timeout = timeout, poll_interval, cancel_on_timeout
         self.links, self.related, self.options = tuple(links), tuple(related), options
-        self.final: Optional[dict] = None
+        self.final: Optional[dict] = None   # the status the wait ended with
+        self.last: Optional[dict] = None    # the latest status read while waiting
         self._cancel = threading.Event()
 
     def __repr__(self) -> str:
@@ -51,13 +52,17 @@ class DataloopJobRun(JobRun):
         ``RunCancelled``."""
         self._cancel.set()
 
+    def _on_status(self, progress: artifacts.ProgressArtifact, status) -> None:
+        self.last = status.to_dict()
+        progress.on_status(status)
+
     def _wait(self) -> dict:
-        progress = artifacts.ProgressArtifact(f"Dataloop {self.kind.replace('_', ' ')} {self.run_id}")
-        client, outcome = self._client, None
+        client, outcome, status = self._client, None, None
         try:
+            progress = artifacts.ProgressArtifact(f"Dataloop {self.kind.replace('_', ' ')} {self.run_id}")
             status = client.runs.wait(self.kind, self.run_id, timeout=self.timeout, cancel_event=self._cancel,
-                                      on_progress=progress.on_status, poll_interval=self.poll_interval,
-                                      **self.options)
+                                      on_progress=lambda s: self._on_status(progress, s),
+                                      poll_interval=self.poll_interval, **self.options)
         except RunTimeout as exc:
             outcome, status = "timed-out", exc.status
             if self.cancel_on_timeout:
@@ -78,7 +83,6 @@ class DataloopJobRun(JobRun):
                 self.final = status.to_dict()
                 self.logger.info("%s", status.describe())
                 events.run_outcome(self.final, outcome, self.related)
-        progress.update(100.0, force=True)
         return self.final
 
     async def await_for_completion(self) -> dict:

@@ -102,8 +102,9 @@ def create_annotation_task(dataset: DataloopDataset, task_name: str, assignee_id
                            item_ids: Optional[List[str]] = None, filters: Optional[dict] = None,
                            task_type: str = "annotation") -> dict:
     """Create an annotation task over ``item_ids`` or ``filters`` (all items when neither), split evenly."""
+    selection = _items_filters(item_ids, filters)
     entity = dataset.get_dataset().tasks.create(task_name=task_name, assignee_ids=list(assignee_ids),
-                                                filters=_items_filters(item_ids, filters), task_type=task_type)
+                                                filters=selection, task_type=task_type)
     result = _task_json(entity)
     get_run_logger().info("created %s task %s with %d item(s)", task_type, entity.name, entity.total_items)
     artifacts.links(f"Task {entity.name}", [(f"Task {entity.name}", result["url"])])

@@ -211,3 +211,21 @@ def test_batch_execution_runs_on_the_query_context_datasets_only(project, tmp_pa
         service.executions.create_batch(filters=Filters(context={"datasets": chosen.id}), function_name="run")
     with pytest.raises(NotFound, match="Dataset not found"):
         service.executions.create_batch(filters=Filters(context={"datasets": ["0" * 24]}), function_name="run")
+
+
+def test_a_secret_that_cannot_be_an_environment_variable_is_refused(project, src, client):
+    org_id = project.to_json()["org"]["id"]
+    odd = client.integrations.create("key_value", f"a=b-{uuid.uuid4().hex[:6]}", {"key": "k", "value": "v"},
+                                     organization_id=org_id)
+    with pytest.raises(BadRequest, match="cannot be the environment variable 'a=b-"):
+        deploy(push(project, src), secrets=[odd.id])
+
+
+def test_changing_the_services_bot(project, src):
+    service = deploy(push(project, src))
+    other = project.bots.create("other")
+    service._json["botUserName"] = other.email
+    assert service.update().bot == other.email
+    service._json["botUserName"] = "nobody@bot.dataloop.ai"
+    with pytest.raises(BadRequest, match="'nobody@bot.dataloop.ai' is not a bot of project"):
+        service.update()

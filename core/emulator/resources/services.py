@@ -84,9 +84,12 @@ def secret_environment(store, service: dict) -> dict:
         doc = store.find("integration", integration_id) if is_object_id(integration_id) else None
         if doc is None or doc.get("org") != service.get("orgId"):
             raise BadRequest(f"secret {integration_id!r} is not an integration of the service's organization")
-        options = doc.get("options") or {}
-        env[name or doc["name"]] = str(options.get("value")) if doc.get("type") == "key_value" \
-            else json.dumps(options, sort_keys=True)
+        options, variable = doc.get("options") or {}, name or doc["name"]
+        value = str(options.get("value")) if doc.get("type") == "key_value" else json.dumps(options, sort_keys=True)
+        if not variable or "=" in variable or "\0" in variable + value:  # never show the value
+            raise BadRequest(f"secret {integration_id!r} cannot be the environment variable {variable!r} "
+                             "(a name with '=' or NUL, or a value with NUL)")
+        env[variable] = value
     return env
 
 

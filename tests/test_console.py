@@ -237,3 +237,117 @@ def test_client_deep_links_open_the_matching_pages(emulator, client, console, pr
     for url, text in expected.items():
         response = console(path_of(url, emulator))
         assert response.status_code == 200 and text in response.text, url
+
+
+# -- work, FaaS, pipelines, commands -------------------------------------------------------------------
+@pytest.fixture
+def task(dataset):
+    """A task over three items for two assignees; one item completed, one discarded."""
+    items = [dataset.items.upload(local_path=png(), remote_path="/work", remote_name=f"w{i}.png") for i in range(4)]
+    task = dataset.tasks.create(task_name="label <it>", assignee_ids=["ann@x.com", "bob@x.com"])
+    items[0].update_status("completed", task_id=task.id)
+    items[1].update_status("discard", task_id=task.id)
+    return dataset.tasks.get(task_id=task.id)
+
+
+def test_task_page_shows_progress_per_assignee_and_item_statuses(console, project, task):
+    html = console(f"/console/projects/{project.id}/tasks/{task.id}").text
+    assert "Task label &lt;it&gt;" in html and '<progress max="100" value="50">' in html
+    for status, count in (("open", 2), ("completed", 1), ("discard", 1)):
+        assert re.search(rf'<span class="badge[^"]*">{status}</span> <b>{count}</b>', html), status
+    assignees = html.split('class="assignees"')[1].split("</table>")[0]
+    assert "ann@x.com" in assignees and "bob@x.com" in assignees
+    assert assignees.count("<progress") == 2 and html.count('<td><a href="/console/projects/') >= 4
+    tasks = console(f"/console/projects/{project.id}/tasks").text
+    assert f'href="/console/projects/{project.id}/tasks/{task.id}"' in tasks
+
+
+def test_assignment_pages_list_their_items(console, project, task):
+    assignment = task.assignments.list()[0]
+    for path in (f"/console/projects/{project.id}/assignments/{assignment.id}",
+                 f"/console/projects/{project.id}/tasks/{task.id}/assignments/{assignment.id}"):
+        html = console(path).text
+        assert assignment.annotator in html and html.count("<tr>") - 1 >= 2 + assignment.to_json()["totalItems"]
+    other = console(f"/console/projects/{project.id}/tasks/{'0' * 24}/assignments/{assignment.id}")
+    assert other.status_code == 404 and f"Assignment not found: {assignment.id}" in other.text
+
+
+@pytest.fixture(scope="module")
+def execution(faas_project, package):
+    """A finished execution of the runner's ``run`` on an item named with HTML (the function prints the name)."""
+    from faas_runner import wait_status
+    dataset = faas_project.datasets.create(f"runs-{package.name}")
+    item = dataset.items.upload(local_path=b"x", remote_name="<svg onload=alert(1)>.txt")
+    service = package.deploy(service_name=f"svc-{package.name}", init_input={"greeting": "hi"})
+    execution = service.execute(function_name="run", execution_input={"item": item.id})
+    return service, wait_status(service, execution.id, "success")
+
+
+def test_execution_page_shows_status_input_output_and_logs(console, faas_project, execution):
+    service, done = execution
+    html = console(f"/console/projects/{faas_project.id}/services/{service.id}/executions/{done.id}").text
+    assert '<span class="badge ok">success</span>' in html and "half way" in html
+    assert "&#34;item_id&#34;" in html and done.input["item"]["item_id"] in html
+    log = html.split('class="log"')[1]
+    assert "hi &lt;svg onload=alert(1)&gt;.txt" in log and "<svg onload" not in html
+    assert "processing " + done.input["item"]["item_id"] in log
+    service_html = console(f"/console/projects/{faas_project.id}/services/{service.id}/main").text
+    assert f"/services/{service.id}/executions/{done.id}" in service_html
+    assert f"/services/{service.id}/main" in console(f"/console/projects/{faas_project.id}/services").text
+
+
+def test_pipeline_pages_show_nodes_and_the_last_runs_node_statuses(console, project, dataset, unique):
+    from dataloop_core.entities.pipeline_node import CodeNode
+
+    def keep(item):
+        return item
+    first = CodeNode("first <node>", project.id, project.name, keep)
+    second = CodeNode("second", project.id, project.name, keep)
+    pipeline = project.pipelines.create(name=unique("pipe"))
+    pipeline.connect(first, second)
+    pipeline = pipeline.update().install()
+    item = dataset.items.upload(local_path=b"p", remote_name="p.txt")
+    run = pipeline.execute(execution_input={"item": item.id}).wait(timeout=120)
+    assert run.status == "success"
+    html = console(f"/console/projects/{project.id}/pipelines/{pipeline.id}").text
+    assert "first &lt;node&gt;" in html and "<td>first &lt;node&gt;</td><td>second</td>" in html
+    runs = html.split('class="runs"')[1].split("</table>")[0]
+    assert f"/pipelines/{pipeline.id}/executions/{run.id}" in runs and runs.count(">success</span>") == 3
+    run_html = console(f"/console/projects/{project.id}/pipelines/{pipeline.id}/executions/{run.id}").text
+    executions = run.executions[second.node_id]
+    assert f"/services/{executions[0]['serviceId']}/executions/{executions[0]['id']}" in run_html
+    assert f"/pipelines/{pipeline.id}" in console(f"/console/projects/{project.id}/pipelines").text
+
+
+def test_commands_pages_list_the_callers_commands(emulator, console, task):
+    html = console("/console/commands").text
+    command_id = re.search(r'href="/console/commands/([0-9a-f]{24})"', html).group(1)
+    page = console(f"/console/commands/{command_id}")
+    assert page.status_code == 200 and "Spec" in page.text
+    with session_for(emulator, "stranger@dataloop.local") as stranger:
+        assert stranger.get(emulator.url + f"/console/commands/{command_id}").status_code == 403
+        assert command_id not in stranger.get(emulator.url + "/console/commands").text
+
+
+def test_every_deep_link_shape_opens_its_page(emulator, client, console, project, dataset, task, execution,
+                                              faas_project, package, unique):
+    """The client's platform_url/console_url links, and the provider's and Prefect's run links, open pages (the
+    pipeline run shape is opened by the pipeline test)."""
+    service, done = execution
+    assignment = task.assignments.list()[0]
+    recipe = dataset.recipes.list()[0]
+    pipeline = project.pipelines.create(name=unique("linked"))
+    base = client.console_url
+    links = {project.tasks.platform_url: task.name, task.platform_url: task.name,
+             task.assignments.platform_url: assignment.annotator, assignment.platform_url: assignment.annotator,
+             service.platform_url: service.name, package.platform_url: package.name,
+             f"{base}projects/{faas_project.id}/packages": package.name, recipe.platform_url: "Recipe",
+             project.recipes.platform_url: "Recipes", pipeline.platform_url: pipeline.name,
+             f"{base}projects/{project.id}/pipelines": pipeline.name,
+             f"{base}iam/{project.org['id']}/members": TESTER,
+             # the provider's execution_url and pipeline_execution_url shapes, Prefect's console_url
+             f"{base}projects/{faas_project.id}/services/{service.id}/executions/{done.id}": done.id,
+             f"{base}projects/{faas_project.id}/services/{service.id}": service.name}
+    for url, text in links.items():
+        response = console(path_of(url, emulator))
+        assert response.status_code == 200 and escape(text) in response.text, url

@@ -72,7 +72,8 @@ def _folder(ctx) -> str:
     return folder.rstrip("/") or "/"
 
 
-def _after(ctx) -> int:
+def cursor(ctx) -> int:
+    """The keyset cursor ``?after=<rowid>`` of a paged listing (0: the first page)."""
     raw = ctx.args.get("after", "0")
     if not raw.isdigit():
         raise BadRequest(f"invalid page cursor {raw!r}: use the page links")
@@ -83,7 +84,7 @@ def items_page(ctx, project_id, dataset_id):
     """One folder of a dataset: its tree, then a page of its folders and files (keyset paging by rowid)."""
     project = lookup.project(ctx, project_id)
     dataset = lookup.dataset(ctx, project_id, dataset_id)
-    folder, after = _folder(ctx), _after(ctx)
+    folder, after = _folder(ctx), cursor(ctx)
     rows = ctx.store.execute(_FOLDER_PAGE, (dataset_id, folder, after, PAGE_SIZE + 1)).fetchall()
     here = lambda **q: url("projects", project_id, "datasets", dataset_id, "items", **q)
     cards = Markup("").join(_card(ctx, project_id, json.loads(doc), here) for _, doc in rows[:PAGE_SIZE])

@@ -41,7 +41,8 @@ border:1px solid #e3e5ea}.tree ul{list-style:none;padding-left:14px;margin:0}.tr
 .card .icon{height:110px;display:flex;align-items:center;justify-content:center;color:#889;font-size:12px}
 .card .name{font-size:12px;overflow-wrap:anywhere}.pager{margin:10px 0}.pager a{margin-right:12px}
 .stage{background:#fff;border:1px solid #e3e5ea;padding:8px;display:inline-block;max-width:100%}
-.stage svg{display:block;width:800px;max-width:100%;height:auto}.swatch{vertical-align:middle;margin-right:4px}.muted{color:#889}
+.stage svg{display:block;width:800px;max-width:100%;height:auto}.swatch{vertical-align:middle;margin-right:4px}
+.muted{color:#889}
 .log td{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap}
 form.signin{background:#fff;border:1px solid #e3e5ea;padding:16px;max-width:520px}
 form.signin input[type=password]{width:100%;padding:6px;margin:6px 0 10px}.error{color:#b02a2a}

@@ -16,10 +16,16 @@ LABELS = {"dataset": "Dataset", "item": "Item", "task": "Task", "assignment": "A
           "package": "Package", "trigger": "Trigger", "recipe": "Recipe", "command": "Command", "org": "Organization"}
 
 
+def check_id(value: str, what: str) -> str:
+    """400 naming ``what`` for a value that is not a 24-hex id."""
+    if not is_object_id(value):
+        raise BadRequest(f"invalid {what}: {value!r} (expected 24 hex characters)")
+    return value
+
+
 def entity(ctx, kind: str, entity_id: str) -> dict:
     """400 for a malformed id, 404 naming the entity for an unknown one."""
-    if not is_object_id(entity_id):
-        raise BadRequest(f"invalid {LABELS[kind].lower()} id: {entity_id!r} (expected 24 hex characters)")
+    check_id(entity_id, f"{LABELS[kind].lower()} id")
     return ctx.store.get(kind, entity_id, LABELS[kind])
 
 

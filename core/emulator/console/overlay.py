@@ -1,8 +1,9 @@
 """An item's annotations as an inline SVG drawn over its image, in the colours of the dataset's labels.
 
-Boxes, polygons, polylines, points, ellipses (as polygons) and masks are drawn in image pixel coordinates (the SVG's viewBox is
-the image size); classifications and other types have no geometry and are listed beside the image instead. A mask
-is decoded and re-encoded by Pillow in its label's colour, so no stored data URL reaches the page as it came in.
+Boxes, polygons, polylines, points, ellipses (as polygons) and masks are drawn in image pixel coordinates (the
+SVG's viewBox is the image size); classifications and other types have no geometry and are listed beside the image
+instead. A mask is decoded and re-encoded by Pillow in its label's colour, so no stored data URL reaches the page as
+it came in.
 """
 from __future__ import annotations
 

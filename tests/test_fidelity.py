@@ -190,6 +190,33 @@ def test_7_items_and_datasets_have_the_full_platform_shape(api, dataset, items):
         assert doc["readonly"] is False and doc["locked"] is False and doc["srcDataset"] is None
 
 
+ENTITY_KEYS = {
+    "project": "id name url createdAt updatedAt creator org contributors role account isBlocked archived "
+               "featureConstraints systemProject",
+    "recipe": "id title projectIds ontologyIds creator url description instructions examples customActions uiSettings "
+              "metadata createdAt updatedAt updatedBy",
+    "ontology": "id title creator url roots attributes metadata",
+    "task": "id name status projectId datasetId recipeId url creator taskOwner dueDate spec query metadata "
+            "assignmentIds itemStatus annotationStatus progress forReview issues totalItems availableActions priority "
+            "description createdAt updatedAt",
+    "assignment": "id name annotator status projectId url metadata updatedBy updatedAt annotationStatus itemStatus "
+                  "totalItems forReview issues",
+    "annotation": "id url item itemId dataset datasetId type label attributes metadata creator createdAt updatedBy "
+                  "updatedAt source hash",
+}
+
+
+def test_7_every_entity_has_the_platform_shape(api, project, dataset, items):
+    recipe = api.ok("get", f"/recipes/{dataset['metadata']['system']['recipes'][0]}")
+    task = create_task(api, dataset, "shape", workload=[{"assigneeId": ANNA, "load": 100}])
+    [annotation] = api.ok("post", f"/items/{items[0]['id']}/annotations", json=[{"type": "class", "label": "x"}])
+    docs = {"project": project, "recipe": recipe, "ontology": api.ok("get", f"/ontologies/{recipe['ontologyIds'][0]}"),
+            "task": task, "assignment": api.ok("get", f"/assignments/{task['assignmentIds'][0]}"),
+            "annotation": annotation}
+    for kind, keys in ENTITY_KEYS.items():
+        assert set(keys.split()) <= set(docs[kind]), (kind, set(keys.split()) - set(docs[kind]))
+
+
 # -- 8-11: export lock and history, system datasets, thumbnails, schema, clone onto a taken name -----
 def test_8_export_with_lock_keeps_the_dataset_locked_until_unlocked(api, dataset, items):
     assert api.patch(f"/datasets/{dataset['id']}/unlock").status_code == 400

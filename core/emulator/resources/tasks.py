@@ -171,7 +171,7 @@ def new_assignment(ctx, task: dict, annotator: str, api_url: str, user: str) -> 
     doc = {"id": assignment_id, "name": f"{task['name']} ({annotator})", "annotator": annotator, "status": "open",
            "projectId": task["projectId"], "url": f"{api_url}/assignments/{assignment_id}", "creator": user,
            "updatedBy": user, "metadata": {"system": {"taskId": task["id"], "datasetId": task["datasetId"]}},
-           "itemStatus": {}, "progress": 0, "totalItems": 0, "forReview": 0, "issues": 0}
+           "itemStatus": {}, "annotationStatus": {}, "progress": 0, "totalItems": 0, "forReview": 0, "issues": 0}
     ctx.store.insert("assignment", doc, scope=task["projectId"])
     task.setdefault("assignmentIds", []).append(assignment_id)
     return doc
@@ -277,7 +277,7 @@ def _new_task(ctx, body: dict, dataset: dict, api_url: str) -> dict:
             "taskOwner": body.get("taskOwner") or ctx.user, "dueDate": body.get("dueDate"), "spec": spec,
             "query": body["query"] if isinstance(body["query"], str) else json.dumps(body["query"]),
             "metadata": {**metadata, "system": dict(metadata.get("system") or {})}, "assignmentIds": [],
-            "itemStatus": {}, "progress": 0, "totalItems": 0, "forReview": 0, "issues": 0,
+            "itemStatus": {}, "annotationStatus": {}, "progress": 0, "totalItems": 0, "forReview": 0, "issues": 0,
             "availableActions": _actions(body.get("availableActions"), task_type),
             "priority": body.get("priority", 2), "description": body.get("description")}
 
@@ -320,7 +320,9 @@ def _existing(ctx, body: dict, project_id: str) -> Optional[dict]:
 def create(ctx):
     """Validate, then build the task, its assignments and the item refs in one transaction (a command)."""
     body = ctx.json_object()
-    dataset = get_dataset(ctx, check_id(body.get("datasetId"), "dataset"))
+    if not isinstance(body.get("datasetId"), str):
+        raise BadRequest("datasetId is required: the id of the dataset the task is over")
+    dataset = get_dataset(ctx, body["datasetId"])
     existing = _existing(ctx, body, dataset["projects"][0])
     if existing is not None:
         return existing

@@ -208,8 +208,6 @@ class _KeysetFeed:
             raise ValueError(f"page_size must be an int from 1 to {self.MAX_PAGE_SIZE}, got {page_size!r}")
         if isinstance(settle, bool) or not isinstance(settle, (int, float)) or not 0 <= settle <= 3600:
             raise ValueError(f"settle must be a number of seconds from 0 to 3600, got {settle!r}")
-        if cursor is not None and since is not None:
-            raise ValueError("pass cursor or since, not both (a cursor already knows where to resume)")
         self._scope, self._field = scope, field
         self.page_size, self.settle = page_size, float(settle)
         self._position: Optional[Position] = None
@@ -220,8 +218,10 @@ class _KeysetFeed:
                 raise ValueError(f"cursor {cursor[:40]!r} is corrupt (unexpected content)")
             self._position = _position(state[0], "position")
             self._reference = _position(state[-1], "reference")
-        elif since is not None:
-            self._position = self._reference = (_since(since), "")
+        if since is not None:
+            since = _since(since)  # checked even when a cursor wins, so a bad value fails on the first run too
+            if cursor is None:
+                self._position = self._reference = (since, "")
 
     @property
     def cursor(self) -> str:
@@ -316,8 +316,8 @@ class ItemFeed(_KeysetFeed):
     ``events``: ``("created", "updated")`` (ordered by ``updatedAt``: an item changed several times between polls
     is reported once, at its latest state), ``("created",)`` (ordered by ``createdAt``: each item once, when it
     appears) or ``("updated",)``. An item is ``item_created`` when it was created after the position the poll
-    started from, else ``item_updated``. Start: ``cursor`` (resume), ``since`` (changes stamped at or after it),
-    or neither (every item from the beginning)."""
+    started from, else ``item_updated``. Start: ``cursor`` (resume) or else ``since`` (changes stamped at or
+    after it; so a caller may always pass both), or neither (every item from the beginning)."""
 
     FEED = "item"
     SCOPE_LABEL = "dataset or event set"
@@ -366,8 +366,8 @@ class ItemFeed(_KeysetFeed):
 class RunFeed(_KeysetFeed):
     """Executions (``kind="execution"``) or pipeline executions (``kind="pipeline_execution"``) reaching a terminal
     status, ordered by ``updatedAt``: of ``run_ids``, of a service (``service_id=``, executions) or of a pipeline
-    (``pipeline_id=``). A run finishing again later (a rerun) is reported again. Start: ``cursor``, ``since``, or
-    neither (every finished run)."""
+    (``pipeline_id=``). A run finishing again later (a rerun) is reported again. Start: ``cursor``, else ``since``,
+    or neither (every finished run)."""
 
     FEED = "run"
     MAX_PAGE_SIZE = 100  # the platform's cap for executions and pipeline executions (wire §2.3)

@@ -275,6 +275,9 @@ def test_10_thumbnail_of_an_image_item(api, dataset):
     tree = api.ok("get", f"/datasets/{dataset['id']}/directoryTree")
     names = {c["value"]["filename"] for c in tree["children"]}
     assert "/.dataloop" in names
+    thumbnail_id = api.ok("get", f"/items/{item['id']}")["metadata"]["system"]["thumbnailId"]
+    assert api.ok("delete", f"/items/{item['id']}") is True
+    assert api.get(f"/items/{thumbnail_id}").status_code == 404  # the thumbnail goes with its item
 
 
 def test_10_thumbnail_of_a_non_image_is_not_found(api, dataset, items):

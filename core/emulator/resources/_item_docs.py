@@ -129,6 +129,7 @@ def delete_items(ctx, dataset_id: str, docs: Iterable[dict]) -> List[dict]:
     deleted, seen = [], set()
     for doc in docs:
         batch = [doc] + (under_dir(ctx, dataset_id, doc["filename"]) if doc.get("type") == "dir" else [])
+        batch += [t for t in (_thumbnail_of(ctx, v) for v in list(batch)) if t is not None]
         for victim in batch:
             if victim["id"] in seen:
                 continue
@@ -137,6 +138,12 @@ def delete_items(ctx, dataset_id: str, docs: Iterable[dict]) -> List[dict]:
             deleted.append(victim)
     delete_annotations_of(ctx, dataset_id, [d["id"] for d in deleted])
     return deleted
+
+
+def _thumbnail_of(ctx, doc: dict) -> Optional[dict]:
+    """The hidden thumbnail item made for ``doc`` (it goes with the item)."""
+    thumbnail_id = ((doc.get("metadata") or {}).get("system") or {}).get("thumbnailId")
+    return ctx.store.find("item", thumbnail_id) if is_object_id(thumbnail_id) else None
 
 
 def delete_annotations_of(ctx, dataset_id: str, item_ids: List[str]) -> None:

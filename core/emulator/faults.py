@@ -13,12 +13,14 @@ import threading
 from dataclasses import dataclass
 from typing import List, Optional
 
+ACTIONS = ("status", "reset", "delay", "truncate")
+
 
 @dataclass
 class FaultRule:
     path: str                    # glob over the request path, e.g. "/api/v1/datasets/*/items"
     method: str = "*"
-    action: str = "status"       # "status" | "reset" | "delay" | "truncate"
+    action: str = "status"       # one of ACTIONS
     status: int = 503
     retry_after: Optional[float] = None
     delay: float = 0.0

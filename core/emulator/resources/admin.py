@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import BadRequest, NotFound
+from ..faults import ACTIONS
 from ..routing import LIST, NUMBER, STRING, Route, check_shape, nullable
 
 ADMIN = "/_emulator"
@@ -13,7 +14,6 @@ def health(ctx):
 
 RULE_SHAPE = {"path": STRING, "method": STRING, "action": STRING, "status": NUMBER, "retry_after": nullable(NUMBER),
               "delay": NUMBER, "times": NUMBER, "every": NUMBER}
-ACTIONS = ("status", "reset", "delay")
 
 
 def check_rule(rule, where: str) -> dict:

@@ -229,3 +229,28 @@ def test_changing_the_services_bot(project, src):
     service._json["botUserName"] = "nobody@bot.dataloop.ai"
     with pytest.raises(BadRequest, match="'nobody@bot.dataloop.ai' is not a bot of project"):
         service.update()
+
+
+def test_services_of_an_older_data_dir_get_a_project_bot_at_start(tmp_path, src):
+    """Older emulators stored a made-up bot e-mail; at start-up such services adopt their project's bot."""
+    from dataloop_core import DataloopClient
+    from dataloop_core.emulator import EmulatorServer
+    data_dir = str(tmp_path / "emulator")
+    with EmulatorServer(data_dir) as server, \
+            DataloopClient(base_url=server.url, token=server.token("tester@dataloop.local")) as client:
+        project = client.projects.create(f"old-{uuid.uuid4().hex[:6]}")
+        dataset = project.datasets.create("old")
+        (tmp_path / "old.txt").write_text("old")
+        item = dataset.items.upload(local_path=str(tmp_path / "old.txt"))
+        service = deploy(push(project, src))
+        store = server.emulator.store
+        for bot in store.list("bot", scope=project.id):  # as an older emulator left it
+            store.delete("bot", bot["id"])
+        store.patch("service", service.id, {"botUserName": f"bot-{service.id}@bot.dataloop.local"})
+    with EmulatorServer(data_dir) as server, \
+            DataloopClient(base_url=server.url, token=server.token("tester@dataloop.local")) as client:
+        project = client.projects.get(project_id=project.id)
+        service = project.services.get(service_id=service.id)
+        assert [b.email for b in project.bots.list()] == [service.bot]
+        execution = run(service, "lookup", {"item": {"item_id": item.id, "dataset_id": dataset.id}, "name": "new"})
+        assert project.datasets.get(dataset_id=execution.output["created"]).to_json()["creator"] == service.bot

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+from types import SimpleNamespace
 from typing import Callable, Dict, Optional
 
 from ..errors import BadRequest, EmulatorError, not_found
@@ -59,6 +60,7 @@ class FaasRuntime:
         self._lock = threading.RLock()
         self._closing = False
         self.api_url: Optional[str] = None  # the server's API root, learned from requests
+        self._adopt_bots()
         self._recover()
         self.triggers = TriggerDispatcher(self)
 
@@ -375,6 +377,17 @@ class FaasRuntime:
                 "concurrencyLimit": pool.limit if pool else None}
 
     # -- lifecycle -------------------------------------------------------------------------------
+    def _adopt_bots(self) -> None:
+        """Services stored by an emulator whose services had no real bot (older data dirs) get their project's."""
+        from ..resources.bots import service_bot
+        for service in self.store.list("service"):
+            if self.store.find_by("bot", "email", service.get("botUserName"), scope=service["projectId"]):
+                continue
+            project = self.store.find("project", service["projectId"])
+            if project is not None:
+                ctx = SimpleNamespace(store=self.store, user=service.get("creator") or "")
+                self.store.patch("service", service["id"], {"botUserName": service_bot(ctx, project)["email"]})
+
     def _recover(self) -> None:
         """After a restart: queued executions run again, ones that were running are failed."""
         where = "json_extract(doc, '$.latestStatus.status') IN ('created', 'in-progress')"

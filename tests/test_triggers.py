@@ -1,6 +1,7 @@
 """Triggers: Event triggers fire executions on item/annotation changes, Cron triggers on schedule; CRUD."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -192,7 +193,6 @@ def hook_server():
 
 
 def wait_for(condition, seconds: float = 30):
-    import time
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -236,3 +236,15 @@ def test_webhook_bad_input(faas_project, client, hook_server):
         faas_project.triggers.create(webhook_id="0" * 24, name=tname())
     with pytest.raises(BadRequest, match="invalid webhook id"):
         client.transport.json("GET", "/webhooks/nope")
+
+
+def test_webhook_retries_are_bounded(faas_project, dataset, tmp_path, client, hook_server):
+    from dataloop_core.emulator.faas.webhooks import ATTEMPTS
+    webhook = client.transport.json("POST", "/webhooks", json={"name": "down", "project": faas_project.id,
+                                                                "hookUrl": hook_server.url})
+    hook_server.answers.extend([500] * (ATTEMPTS + 2))  # the hook is down for longer than the emulator tries
+    faas_project.triggers.create(webhook_id=webhook["id"], name=tname(), filters={"name": "down.txt"})
+    upload(dataset, tmp_path, "down.txt")
+    wait_for(lambda: len(hook_server.received) == ATTEMPTS)
+    time.sleep(5)  # longer than the last backoff: no further try comes
+    assert len(hook_server.received) == ATTEMPTS

@@ -151,7 +151,7 @@ def _decode(cursor: Any, feed: str, scope: str, what: str) -> list:
     if not isinstance(decoded, list) or len(decoded) < 2 or not all(isinstance(p, str) for p in decoded[:2]):
         raise ValueError(f"cursor {cursor[:40]!r} is corrupt (unexpected content)")
     if decoded[0] != feed:
-        raise ValueError(f"cursor belongs to a {decoded[0]} feed, not to this {feed} feed")
+        raise ValueError(f"cursor belongs to a {decoded[0][:20]} feed, not to this {feed} feed")
     if decoded[1] != scope:
         raise ValueError(f"cursor was made for another {what}; start this feed without a cursor or with its own")
     return decoded[2:]
@@ -281,7 +281,7 @@ class _KeysetFeed:
                                     f"({str(row)[:80]}); it cannot be ordered")
             if horizon is not None and _instant(row[self._field], self._field) > horizon:
                 return rows[:index], False  # not settled yet: a later poll takes it
-        return rows, len(rows) == want and bool(envelope.get("hasNextPage"))
+        return rows, len(rows) == want and bool(envelope.get("hasNextPage", True))
 
     def _body(self, query: dict, page_size: int, resource: str) -> dict:
         return {"filter": query, "sort": {self._field: "ascending", "id": "ascending"}, "page": 0,

@@ -7,8 +7,10 @@ import base64
 import json
 import logging
 import math
+import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -223,6 +225,70 @@ def test_settle_window_holds_back_fresh_changes(client, dataset):
 
     assert waiting.poll() == [] and waiting.cursor == start  # stamped within the last hour: not settled yet
     assert [x.id for x in feed_of(client, dataset, cursor=waiting.cursor).poll()] == [i.id for i in items]
+
+
+def test_settle_window_catches_a_write_that_becomes_visible_late(client, dataset, emulator):
+    """Concurrent requests can commit out of stamp order: a write stamped before changes already seen shows up
+    later. A feed that has not passed the settle window still finds it; one with settle=0 has moved past it."""
+    now = datetime.now(timezone.utc)
+    early, = upload(dataset, "/late", 1)
+    store = emulator.emulator.store
+
+    def pin(doc: dict, seconds_ago: float) -> None:  # set-up only: stamp as a slow request on the platform would
+        doc["createdAt"] = doc["updatedAt"] = (now - timedelta(seconds=seconds_ago)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    doc = store.get("item", early.id)
+    pin(doc, 30)
+    store.replace("item", doc, touch=False)
+    eager, settled = feed_of(client, dataset), ItemFeed(client, dataset.id, settle=20)
+    assert [x.id for x in eager.poll()] == [x.id for x in settled.poll()] == [early.id]
+    seen = upload(dataset, "/late", 1, prefix="seen")[0]
+    doc = store.get("item", seen.id)
+    pin(doc, 10)
+    store.replace("item", doc, touch=False)
+    assert [x.id for x in eager.poll()] == [seen.id] and settled.poll() == []  # 10 s old: not settled for 20 s
+
+    late = dict(store.get("item", seen.id), id=store.new_id(), filename="/late/slow.txt", name="slow.txt")
+    pin(late, 15)  # stamped before `seen`, visible only now
+    store.insert("item", late, scope=dataset.id)
+
+    assert eager.poll() == []  # moved past it: lost to a feed without a settle window
+    later = ItemFeed(client, dataset.id, cursor=settled.cursor, settle=5)  # once the window has passed
+    assert [x.id for x in later.poll()] == [late["id"], seen.id]
+
+
+def test_exactly_once_while_writers_run_concurrently(client, dataset):
+    """Four writers upload and update while a poller restarts from its persisted cursor before every poll."""
+    def write(worker: int) -> list:
+        items = upload(dataset, f"/w{worker}", 8, prefix=f"w{worker}-")
+        for item in items[::2]:
+            item.metadata.setdefault("user", {})["touched"] = worker
+            item.update()
+        return items
+
+    seen, cursor = [], None
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(write, worker) for worker in range(4)]
+        while not all(f.done() for f in futures):
+            feed = ItemFeed(client, dataset.id, cursor=cursor, settle=1)
+            seen += feed.poll(max_changes=5)
+            cursor = feed.cursor
+            time.sleep(0.05)
+        written = [item.id for f in futures for item in f.result()]
+    deadline = time.monotonic() + 30
+    while {c.id for c in seen} != set(written) and time.monotonic() < deadline:  # the last writes settle
+        time.sleep(0.2)
+        feed = ItemFeed(client, dataset.id, cursor=cursor, settle=1)
+        seen += feed.poll()
+        cursor = feed.cursor
+
+    assert {c.id for c in seen} == set(written)
+    positions = [(c.at, c.id) for c in seen]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)  # in order, never repeated
+    final = ItemFeed(client, dataset.id, settle=0)
+    latest = {c.id: c.at for c in final.poll()}
+    assert {c.id: c.at for c in seen} == latest  # every item's last change was reported
 
 
 def test_unknown_dataset_and_bad_arguments(client, dataset):

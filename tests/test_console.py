@@ -351,3 +351,26 @@ def test_every_deep_link_shape_opens_its_page(emulator, client, console, project
     for url, text in links.items():
         response = console(path_of(url, emulator))
         assert response.status_code == 200 and escape(text) in response.text, url
+
+
+def test_serve_prints_a_one_time_console_link(tmp_path):
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, "-m", "dataloop_core.emulator", "serve", "--port", "0",
+                                "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        base = process.stdout.readline().strip()
+        line = process.stdout.readline().strip()
+        assert line.startswith(f"console (one-time sign-in link): {base}/console/login?code=")
+        link = line.split(": ", 1)[1]
+        signed_in = requests.get(link, allow_redirects=False)
+        assert signed_in.status_code == 303 and "dataloop_console" in signed_in.cookies
+        home = requests.get(base + "/console/", cookies=signed_in.cookies)
+        assert home.status_code == 200 and "developer@dataloop.local" in home.text  # the default token's user
+        assert requests.get(link, allow_redirects=False).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        process.stdout.close()
+        process.stderr.close()

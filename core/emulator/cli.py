@@ -37,11 +37,13 @@ def main(argv=None) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from .server import EmulatorServer
+    from .console import sign_in_link
     server = EmulatorServer(args.data_dir, host=args.host, port=args.port, enable_faults=args.enable_faults)
     # SIGTERM stops the server from another thread: serve_forever() then returns (a KeyboardInterrupt raised
     # inside the handler could land in the server's own exception handling and be swallowed)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop, daemon=True).start())
     print(server.url, flush=True)
+    print(f"console (one-time sign-in link): {sign_in_link(server.emulator, server.url)}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

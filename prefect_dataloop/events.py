@@ -69,6 +69,7 @@ def change_event(change, dataset_id: Optional[str] = None) -> Optional[Any]:
     if change.kind == "run_finished":
         kind = data.get("kind", "execution")
         status = {"kind": kind, "id": change.id, "succeeded": data.get("succeeded", False), **data}
-        related = (resource("pipeline", data["pipeline_id"], role="pipeline"),) if data.get("pipeline_id") else ()
+        related = tuple(resource(obj, data[key], role=obj) for obj, key in (("pipeline", "pipelineId"),
+                                                                            ("service", "serviceId")) if data.get(key))
         return run_outcome(status, related=related)
     raise ValueError(f"unknown change kind {change.kind!r}")

@@ -226,7 +226,7 @@ class _KeysetFeed:
     @property
     def cursor(self) -> str:
         """Where the next poll continues: persist it and pass it back as ``cursor=``."""
-        return self._cursor_at(self._position, self._position)
+        return self._cursor_at(self._position, self._reference)
 
     def _cursor_at(self, position: Optional[Position], reference: Optional[Position]) -> str:
         state = [list(p) if p else None for p in ([position] if reference == position else [position, reference])]
@@ -251,23 +251,24 @@ class _KeysetFeed:
     # -- polling ---------------------------------------------------------------------------------------------
     def poll(self, max_changes: int = 1000) -> List[Change]:
         """The changes after the cursor, oldest first, at most ``max_changes``; the cursor moves past them.
-        Sends at most ``ceil(max_changes / page_size) + 1`` requests."""
+        Sends at most ``ceil(max_changes / page_size) + 1`` requests. If a request fails the feed stays where it
+        was (the error propagates; the next poll repeats the same query)."""
         budget = math.ceil(_check_max_changes(max_changes) / self.page_size) + 1 - self._before_first_poll()
-        reference, changes, more = self._reference, [], True
+        position, reference, changes, more = self._position, self._reference, [], True
         while more and budget > 0 and len(changes) < max_changes:
             want = min(self.page_size, max_changes - len(changes))
-            response = self._query_page(_after(self._base_query(), self._field, self._position), want)
+            response = self._query_page(_after(self._base_query(), self._field, position), want)
             budget -= 1
             rows, more = self._settled_rows(response, want)
             for row in rows:
-                self._position = (row[self._field], row["id"])
+                position = (row[self._field], row["id"])
                 found = self._change(row, reference)
                 if found is not None:
                     changes.append(Change(found[0], row["id"], row[self._field], found[1],
-                                          self._cursor_at(self._position, reference)))
+                                          self._cursor_at(position, reference)))
                     if len(changes) == max_changes:
                         break
-        self._reference = self._position
+        self._position = self._reference = position
         return changes
 
     def _settled_rows(self, response, want: int) -> Tuple[List[dict], bool]:

@@ -17,7 +17,7 @@ import pytest
 
 from dataloop_core import Filters, FiltersResource
 from dataloop_core.entities.pipeline_node import DatasetNode
-from dataloop_core.exceptions import BadRequest, NotFound
+from dataloop_core.exceptions import BadRequest, InternalServerError, NotFound
 from dataloop_core.feed import DEFAULT_SETTLE, Change, ChangeKind, ItemFeed, RunFeed, TaskFeed
 
 MISSING_ID = "0" * 24
@@ -74,8 +74,9 @@ def test_items_in_order_each_once_and_resume_from_any_persisted_cursor(client, d
                           "updatedAt": items[0].updated_at, "annotated": False, "mimetype": "text/plain", "size": 2}
     assert first.at == items[0].updated_at
     assert feed.poll() == [] and feed_of(client, dataset, cursor=changes[-1].cursor).poll() == []
-    resumed = feed_of(client, dataset, cursor=changes[1].cursor).poll()
-    assert [c.to_dict() for c in resumed] == [c.to_dict() for c in changes[2:]]
+    resumed = feed_of(client, dataset, cursor=changes[1].cursor)
+    assert resumed.cursor == changes[1].cursor  # unchanged until it polls
+    assert [c.to_dict() for c in resumed.poll()] == [c.to_dict() for c in changes[2:]]
 
     later = upload(dataset, "/raw", 2, prefix="g")
     restarted = feed_of(client, dataset, cursor=feed.cursor)
@@ -190,6 +191,21 @@ def test_filters_as_filters_or_dict(client, dataset):
         changes, _ = drain(lambda cursor: feed_of(client, dataset, filters=query, cursor=cursor, page_size=1),
                            max_changes=2)
         assert [x.id for x in changes] == [i.id for i in raw + deep]
+
+
+def test_a_poll_that_fails_part_way_leaves_the_cursor_where_it_was(client, dataset, faults):
+    items = upload(dataset, "/f", 5)
+    feed = feed_of(client, dataset, page_size=2)
+    start = feed.cursor
+    query = f"/api/v1/datasets/{dataset.id}/query"
+    faults({"path": query, "action": "delay", "delay": 0, "times": 1},  # the first page goes through
+           {"path": query, "status": 500, "times": 1})  # the second fails
+
+    with pytest.raises(InternalServerError, match="fault injected"):
+        feed.poll()
+
+    assert feed.cursor == start
+    assert [x.id for x in feed.poll()] == [i.id for i in items]
 
 
 def test_a_query_the_server_rejects_raises(client, dataset):

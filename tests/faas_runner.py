@@ -1,7 +1,10 @@
-"""The FaaS test runner package (a ServiceRunner whose functions succeed, fail, block, crash or hog memory) and
-wait_status, the bounded poll on an execution's status."""
+"""The FaaS test runner package (a ServiceRunner whose functions succeed, fail, block, crash or hog memory),
+wait_status, the bounded poll on an execution's status, and HookServer, a webhook receiver on 127.0.0.1."""
+import json
 import textwrap
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CODE = textwrap.dedent('''
     import logging, os, time
@@ -53,3 +56,36 @@ def wait_status(service, execution_id: str, status: str):
             return execution
         time.sleep(0.05)
     raise AssertionError(f"execution {execution_id} never reached {status}")
+
+
+class HookServer:
+    """A tiny HTTP server on 127.0.0.1 (``with HookServer() as hook``): records each request in ``received``
+    (path, headers, JSON body) and answers the statuses queued in ``answers``, then 200."""
+
+    def __init__(self):
+        self.received, self.answers = [], []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                hook.received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+                self.send_response(hook.answers.pop(0) if hook.answers else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "HookServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

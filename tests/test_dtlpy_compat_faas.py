@@ -1,9 +1,12 @@
 """Compatibility tier, FaaS with the official SDK inside the function: the emulator runs workers with
 .venv-dtlpy's interpreter (DATALOOP_EMULATOR_FAAS_PYTHON), the function's module-level dtlpy API is logged in as
-the service's bot."""
+the service's bot; dtlpy's webhooks with a trigger call a hook server on 127.0.0.1."""
+import time
+
 import pytest
 
 from dataloop_core.emulator import EmulatorServer
+from faas_runner import HookServer
 from test_dtlpy_compat import DTLPY_PYTHON, run_dtlpy
 
 pytestmark = pytest.mark.dtlpy
@@ -19,8 +22,15 @@ def sdk_emulator(tmp_path, monkeypatch):
     server.stop()
 
 
-def test_function_uses_the_official_sdk_module_api_as_its_bot(sdk_emulator, tmp_path):
-    report = run_dtlpy("faas_sdk.py", sdk_emulator, tmp_path)
+def test_function_uses_the_official_sdk_module_api_as_its_bot(sdk_emulator, tmp_path, monkeypatch):
+    with HookServer() as hook:
+        monkeypatch.setenv("HOOK_URL", hook.url)
+        report = run_dtlpy("faas_sdk.py", sdk_emulator, tmp_path)
+        deadline = time.monotonic() + 30
+        while not hook.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert report["webhook_by_name"] and report["webhooks_listed"] and report["trigger_webhook"]
+    assert [r["body"]["data"]["id"] for r in hook.received] == [report["hooked_item"]]
     assert report["status"] == "success", report["message"]
     output = report["output"]
     assert output["item"] == "cat.txt" and output["dataset"] == "source"

@@ -10,6 +10,7 @@ import pytest
 from dataloop_core import Filters, FiltersResource
 from dataloop_core.entities.trigger import CronTrigger, Trigger, TriggerExecutionMode, TriggerResource
 from dataloop_core.exceptions import BadRequest, NotFound
+from faas_runner import HookServer
 
 
 @pytest.fixture
@@ -162,34 +163,8 @@ def test_bad_trigger_input(service, faas_project, client):
 # -- webhook triggers --------------------------------------------------------------------------------
 @pytest.fixture
 def hook_server():
-    """A tiny HTTP server on 127.0.0.1 recording each request; it answers the statuses queued in ``answers``
-    (then 200)."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    received, answers = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
-            self.send_response(answers.pop(0) if answers else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.received, server.answers = received, answers
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with HookServer() as server:
+        yield server
 
 
 def wait_for(condition, seconds: float = 30):

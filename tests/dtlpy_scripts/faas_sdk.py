@@ -1,9 +1,10 @@
 """dtlpy deploys a function that uses the SDK's module-level API (dl.items.get, dl.datasets.get, dl.projects.get,
 project.datasets.create) and reads a secret; the emulator runs it with an interpreter that has the official SDK.
-Prints a JSON report."""
+A webhook (project.webhooks) with an event trigger calls HOOK_URL on upload. Prints a JSON report."""
 import json
 import os
 import sys
+import time
 
 from _env import dl
 
@@ -54,4 +55,14 @@ report["bots"] = [bot.email for bot in project.bots.list()]
 if execution.output:
     report["created_creator"] = dl.datasets.get(dataset_id=execution.output["created"]).creator
 
+# -- a webhook trigger calls the hook URL on upload -------------------------------------------------
+webhook = project.webhooks.create(name="hook", http_method="POST", hook_url=os.environ["HOOK_URL"])
+report["webhook_by_name"] = project.webhooks.get(webhook_name="hook").id == webhook.id
+report["webhooks_listed"] = [w.id for w in project.webhooks.list().all()] == [webhook.id]
+trigger = project.triggers.create(webhook_id=webhook.id, name="on-upload-hook", resource=dl.TriggerResource.ITEM,
+                                  actions=dl.TriggerAction.CREATED, filters=dl.Filters(field="name", values="hook.txt"))
+report["trigger_webhook"] = trigger.webhook_id == webhook.id
+with open(os.path.join(workdir, "hook.txt"), "w") as fh:
+    fh.write("hook")
+report["hooked_item"] = dataset.items.upload(local_path=os.path.join(workdir, "hook.txt")).id
 print(json.dumps(report))

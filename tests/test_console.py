@@ -374,3 +374,14 @@ def test_serve_prints_a_one_time_console_link(tmp_path):
         process.wait(timeout=15)
         process.stdout.close()
         process.stderr.close()
+
+
+def test_folder_pages_and_counts_are_served_by_indexes(emulator):
+    """Paging a folder of 100k items stays fast: each page is an index range scan, never a sort or a table scan."""
+    from dataloop_core.emulator.console import data
+    store = emulator.emulator.store
+    plans = {"ix_item_dir": data.FOLDER_PAGE, "ix_item_list": data.OF_TYPE.format("count(*)")}
+    for index, sql in plans.items():
+        plan = " ".join(row[-1] for row in store.execute("EXPLAIN QUERY PLAN " + sql, ("d",) * sql.count("?")))
+        assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
+        assert "TEMP B-TREE" not in plan and "SCAN" not in plan, plan

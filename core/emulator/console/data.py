@@ -15,11 +15,11 @@ from .html import badge, fields, json_block, link, page, pager, swatch, table, u
 PAGE_SIZE = 100  # items per page of a folder
 MAX_FOLDERS = 2000  # folders shown in a dataset's tree
 # one folder's visible children after a rowid, in rowid order: served by the index ix_item_dir (scope, dir, rowid)
-_FOLDER_PAGE = ("SELECT rowid, doc FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.dir')=? "
-                "AND rowid > ? AND json_extract(doc, '$.hidden') = 0 ORDER BY rowid LIMIT ?")
+FOLDER_PAGE = ("SELECT rowid, doc FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.dir')=? "
+               "AND rowid > ? AND json_extract(doc, '$.hidden') = 0 ORDER BY rowid LIMIT ?")
 # folders and files of a dataset: served by the index ix_item_list (scope, hidden, type, id)
-_OF_TYPE = ("SELECT {} FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.hidden') = 0 "
-            "AND json_extract(doc, '$.type') = ?")
+OF_TYPE = ("SELECT {} FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.hidden') = 0 "
+           "AND json_extract(doc, '$.type') = ?")
 
 
 def crumbs_of(project: dict, *more):
@@ -53,7 +53,7 @@ def datasets_page(ctx, project_id):
     project = lookup.project(ctx, project_id)
     rows = []
     for dataset in ctx.store.list("dataset", scope=project_id):
-        files = ctx.store.execute(_OF_TYPE.format("count(*)"), (dataset["id"], "file")).fetchone()[0]
+        files = ctx.store.execute(OF_TYPE.format("count(*)"), (dataset["id"], "file")).fetchone()[0]
         rows.append((link(url("projects", project_id, "datasets", dataset["id"], "items"), dataset["name"]),
                      dataset["id"], files, dataset.get("createdAt")))
     return page("Datasets", table(("name", "id", "items", "created"), rows, "no datasets yet"),
@@ -85,11 +85,11 @@ def items_page(ctx, project_id, dataset_id):
     project = lookup.project(ctx, project_id)
     dataset = lookup.dataset(ctx, project_id, dataset_id)
     folder, after = _folder(ctx), cursor(ctx)
-    rows = ctx.store.execute(_FOLDER_PAGE, (dataset_id, folder, after, PAGE_SIZE + 1)).fetchall()
+    rows = ctx.store.execute(FOLDER_PAGE, (dataset_id, folder, after, PAGE_SIZE + 1)).fetchall()
     here = lambda **q: url("projects", project_id, "datasets", dataset_id, "items", **q)
     cards = Markup("").join(_card(ctx, project_id, json.loads(doc), here) for _, doc in rows[:PAGE_SIZE])
     following = here(dir=folder, after=rows[PAGE_SIZE - 1][0]) if len(rows) > PAGE_SIZE else None
-    total = ctx.store.execute(_OF_TYPE.format("count(*)"), (dataset_id, "file")).fetchone()[0]
+    total = ctx.store.execute(OF_TYPE.format("count(*)"), (dataset_id, "file")).fetchone()[0]
     listing = Markup('<p class="muted">{} items in the dataset; folder <b>{}</b></p><div class="grid">{}</div>{}'
                      ).format(total, folder, cards or Markup('<p class="muted">empty folder</p>'),
                               pager(here(dir=folder) if after else None, following))
@@ -114,7 +114,7 @@ def _card(ctx, project_id: str, item: dict, here) -> Markup:
 
 def _tree(ctx, dataset_id: str, current: str, here) -> Markup:
     folders = sorted({row[0] for row in ctx.store.execute(
-        _OF_TYPE.format("json_extract(doc, '$.filename')") + f" LIMIT {MAX_FOLDERS}", (dataset_id, "dir"))
+        OF_TYPE.format("json_extract(doc, '$.filename')") + f" LIMIT {MAX_FOLDERS}", (dataset_id, "dir"))
         if row[0]} | {"/"})
     lines = []
     for path in folders:

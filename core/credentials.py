@@ -35,7 +35,10 @@ class Grant(NamedTuple):
 
 
 class Credentials:
-    """What a ``DataloopClient`` signs in with; build one with a ``from_*`` class method."""
+    """What a ``DataloopClient`` signs in with; build one with a ``from_*`` class method.
+
+    ``Credentials(Credentials.ENVIRONMENT)`` (what an unpickled one is) reads the environment at first use.
+    """
 
     __slots__ = ("kind", "client_id", "_secret")
 
@@ -55,7 +58,8 @@ class Credentials:
     @classmethod
     def from_m2m(cls, client_id: str, client_secret: str) -> "Credentials":
         """Machine-to-machine sign-in; signs in again whenever the token nears its expiry."""
-        return cls(cls.M2M, _required("client_secret", client_secret), _required("client_id", client_id))
+        client_id = _required("client_id", client_id)
+        return cls(cls.M2M, _required("client_secret", client_secret), client_id)
 
     @classmethod
     def from_refresh_token(cls, refresh_token: str) -> "Credentials":

@@ -203,12 +203,15 @@ def _reference(value: Any) -> Any:
     return value
 
 
-def _run(job: dict, config: dict, state: dict, channel: Channel, sdk: Sdk) -> dict:
+def _run(job: dict, config: dict, state: dict, channel: Channel) -> dict:
     from dataloop_core import DataloopClient
     os.environ["DATALOOP_BASE_URL"] = job["apiUrl"]
     os.environ["DATALOOP_TOKEN"] = job["token"]
     client = DataloopClient(base_url=job["apiUrl"], token=job["token"], max_retries=2)
     try:
+        if state.get("sdk") is None:  # here, so a broken SDK install fails the execution with its traceback
+            state["sdk"] = Sdk()
+        sdk = state["sdk"]
         sdk.sign_in(job, client)
         if state.get("runner") is None:
             state["runner"] = _load_runner(config)
@@ -247,7 +250,6 @@ def main(conn) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_LogHandler(channel)]
     root.setLevel(logging.INFO)
-    sdk = Sdk()
     codebase = config["codebaseDir"]
     sys.path.insert(0, codebase)
     os.chdir(codebase)
@@ -261,6 +263,6 @@ def main(conn) -> None:
             return
         job = message[1]
         channel.execution_id = job["executionId"]
-        result = _run(job, config, state, channel, sdk)
+        result = _run(job, config, state, channel)
         channel.send(("done", job["executionId"], result))
 

@@ -109,7 +109,7 @@ def test_the_one_time_link_works_once(emulator, project):
 
 
 @pytest.mark.parametrize("target", ["https://example.com/x", "//example.com/console/", "/api/v1/projects",
-                                    "/console\\..\\x"])
+                                    "/console\\..\\x", "/console/../api/v1/projects"])
 def test_sign_in_goes_back_only_to_a_console_page(emulator, target):
     response = requests.post(emulator.url + "/console/login", data={"token": emulator.token(TESTER),
                                                                      "next": target}, allow_redirects=False)
@@ -155,6 +155,14 @@ def test_from_the_projects_list_to_an_annotated_item(emulator, console, project,
     assert 'data-type="binary"><image href="data:image/png;base64,' in html
     assert 'classes: <b class="classes">indoor</b>' in html
     assert "image/png" in html and "200 x 150" in html
+
+
+def test_an_annotation_that_cannot_be_drawn_says_why(emulator, console, project, dataset, annotated):
+    emulator.emulator.store.insert("annotation", {"type": "box", "label": "cat", "coordinates": "garbage",
+                                                  "itemId": annotated.id, "datasetId": dataset.id}, scope=dataset.id)
+    html = console(f"/console/projects/{project.id}/datasets/{dataset.id}/items/{annotated.id}").text
+    assert html.count("<td>drawn</td>") == 4 and "<td>no geometry</td>" in html
+    assert "not drawn: unreadable coordinates (" in html and html.count('data-type="box"') == 1
 
 
 def test_html_in_names_is_escaped(console, project, dataset, annotated):

@@ -8,7 +8,7 @@ from typing import List, Optional
 from markupsafe import Markup
 
 from ..errors import BadRequest
-from ..resources.projects import project_role
+from ..resources.projects import project_role, visible_projects
 from . import lookup, media, overlay
 from .html import badge, fields, json_block, link, page, pager, swatch, table, url
 
@@ -28,9 +28,8 @@ def crumbs_of(project: dict, *more):
 
 def projects_page(ctx):
     """``/console/`` and ``/console/projects``: the caller's projects."""
-    projects = [p for p in ctx.store.list("project") if project_role(p, ctx.user)]
     rows = [(link(url("projects", p["id"]), p["name"]), p["id"], project_role(p, ctx.user), p.get("createdAt"))
-            for p in projects]
+            for p in visible_projects(ctx)]
     return page("Projects", table(("name", "id", "your role", "created"), rows, "no projects yet"),
                 [("Projects", None)], ctx.user)
 
@@ -134,15 +133,16 @@ def item_page(ctx, project_id, dataset_id, item_id):
     annotations = _annotations(ctx, dataset_id, item_id)
     colors = overlay.label_colors(ctx, dataset)
     size = media.image_size(ctx, item) if media.is_image(ctx, item) else None
-    stage = Markup('<div class="stage">{}</div>').format(
-        overlay.svg(url("media", "items", item_id), size, annotations, colors)) if size else \
+    drawing, problems = overlay.svg(url("media", "items", item_id), size or (0, 0), annotations, colors)
+    stage = Markup('<div class="stage">{}</div>').format(drawing) if size else \
         Markup('<p class="muted">no image preview for {}</p>').format(media.mimetype(item) or "this item")
     classes = [a.get("label") or "" for a in annotations if a.get("type") == "class"]
     if classes:
         stage += Markup('<p>classes: <b class="classes">{}</b></p>').format(", ".join(classes))
     rows = [(Markup("{}{}").format(swatch(overlay.hex_color(overlay.color_of(a.get("label"), colors))),
                                    a.get("label") or ""),
-             a.get("type"), a.get("id"), a.get("creator"), json.dumps(a.get("attributes") or [])[:200])
+             a.get("type"), a.get("id"), a.get("creator"), json.dumps(a.get("attributes") or [])[:200],
+             problems.get(a.get("id")) or ("drawn" if a.get("type") in overlay.DRAWN else "no geometry"))
             for a in annotations]
     system = (item.get("metadata") or {}).get("system") or {}
     facts = fields([("name", item.get("name")), ("path", item.get("filename")), ("id", item["id"]),
@@ -151,7 +151,7 @@ def item_page(ctx, project_id, dataset_id, item_id):
                     ("creator", item.get("creator")), ("annotations", len(annotations)),
                     ("task statuses", _statuses(ctx, project_id, system.get("refs") or []))])
     body = Markup("{}<h2>Annotations</h2>{}<h2>Item</h2>{}<h2>Metadata</h2>{}").format(
-        stage, table(("label", "type", "id", "creator", "attributes"), rows, "no annotations"), facts,
+        stage, table(("label", "type", "id", "creator", "attributes", "on the image"), rows, "no annotations"), facts,
         json_block(item.get("metadata") or {}))
     folder = item.get("dir") or "/"
     return page(item.get("name") or item_id, body, crumbs_of(

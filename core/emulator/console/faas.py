@@ -126,7 +126,7 @@ def trigger_page(ctx, project_id, trigger_id):
     project = lookup.project(ctx, project_id)
     trigger = lookup.in_project(ctx, "trigger", project_id, trigger_id)
     return page(f"Trigger {trigger.get('name')}", json_block(trigger),
-                crumbs_of(project, ("Trigger", None), (trigger.get("name"), None)), ctx.user)
+                crumbs_of(project, (trigger.get("name"), None)), ctx.user)
 
 
 def pipelines_page(ctx, project_id):

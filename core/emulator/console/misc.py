@@ -5,18 +5,18 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from ..errors import Forbidden
+from ..resources.commands import get_command, list_all
 from ..resources.organizations import org_role
 from . import lookup, overlay
 from .data import crumbs_of
 from .html import badge, fields, json_block, link, page, progress_bar, swatch, table, url
 
 COMMANDS_SHOWN = 200
-_MINE = "json_extract(doc, '$.creator') IS NULL OR json_extract(doc, '$.creator') = ?"  # as GET /commands
 
 
 def commands_page(ctx):
     """The caller's background commands, newest first."""
-    commands = ctx.store.list("command", where=_MINE, params=(ctx.user,), order="id DESC", limit=COMMANDS_SHOWN)
+    commands = list_all(ctx)[:COMMANDS_SHOWN]  # the caller's, newest first, as GET /commands answers
     rows = [(link(url("commands", c["id"]), c["id"]), c.get("type"), badge(c.get("status")),
              progress_bar(c.get("progress")), c.get("createdAt"), (c.get("error") or "")[:200] or None)
             for c in commands]
@@ -25,9 +25,7 @@ def commands_page(ctx):
 
 
 def command_page(ctx, command_id):
-    command = lookup.entity(ctx, "command", command_id)
-    if command.get("creator") not in (None, ctx.user):
-        raise Forbidden("Permission denied")
+    command = get_command(ctx, command_id)
     body = Markup("{}<h2>Spec</h2>{}").format(fields([
         ("type", command.get("type")), ("status", badge(command.get("status"))),
         ("progress", progress_bar(command.get("progress"))), ("error", command.get("error")),

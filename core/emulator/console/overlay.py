@@ -57,26 +57,31 @@ def hex_color(rgb: Rgb) -> str:
     return "#%02x%02x%02x" % tuple(rgb)
 
 
-def svg(image_href: str, size: Tuple[int, int], annotations: List[dict], colors: Dict[str, Rgb]) -> Markup:
-    """The image with every drawable annotation over it; ``width``/``height`` are the image's pixels."""
+def svg(image_href: str, size: Tuple[int, int], annotations: List[dict],
+        colors: Dict[str, Rgb]) -> Tuple[Markup, Dict[str, str]]:
+    """The image with every drawable annotation over it (``size`` is the image's pixels), and why each annotation
+    that could not be drawn was not (``{annotation id: reason}``)."""
     width, height = size
-    shapes = Markup("").join(shape(a, color_of(a.get("label"), colors), size) for a in annotations)
-    return Markup(
+    shapes, problems = [], {}
+    for annotation in annotations:
+        if annotation.get("type") not in DRAWN:
+            continue
+        try:
+            shapes.append(shape(annotation, color_of(annotation.get("label"), colors), size))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as exc:
+            problems[annotation.get("id")] = f"not drawn: unreadable coordinates ({type(exc).__name__}: {exc})"
+    drawing = Markup(
         '<svg xmlns="http://www.w3.org/2000/svg" id="overlay" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
         '<image href="{href}" x="0" y="0" width="{w}" height="{h}"/>{shapes}</svg>'
-    ).format(w=width, h=height, href=image_href, shapes=shapes)
+    ).format(w=width, h=height, href=image_href, shapes=Markup("").join(shapes))
+    return drawing, problems
 
 
 def shape(annotation: dict, rgb: Rgb, size: Tuple[int, int]) -> Markup:
-    """One annotation's SVG element (empty for types without geometry or with unreadable coordinates)."""
+    """One drawable annotation's SVG element; ``ValueError`` and kin for coordinates that cannot be read."""
     kind = annotation.get("type")
-    if kind not in DRAWN:
-        return Markup("")
-    try:
-        definition = from_json(kind, annotation.get("coordinates"), label=annotation.get("label"))
-        element = _ELEMENTS[kind](definition, hex_color(rgb), rgb, size)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError):
-        return Markup("")
+    definition = from_json(kind, annotation.get("coordinates"), label=annotation.get("label"))
+    element = _ELEMENTS[kind](definition, hex_color(rgb), rgb, size)
     title = Markup("<title>{} ({})</title>").format(annotation.get("label") or "", kind)
     return Markup('<g class="annotation" data-id="{}" data-type="{}">{}{}</g>').format(
         annotation.get("id") or "", kind, element, title)

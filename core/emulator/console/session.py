@@ -61,10 +61,11 @@ def sign_in_link(emulator, base_url: str, email: str = DEFAULT_EMAIL) -> str:
 
 
 def _safe_next(target: Optional[str]) -> str:
-    """Only a console path of this server (no scheme, host or ``//``): anything else goes to the console home."""
+    """Only a console path of this server (no scheme, host, ``//``, ``..`` or backslash): anything else goes to the
+    console home."""
     parts = urlsplit(target or "")
     if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX + "/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or ".." in parts.path.split("/"):
         return url()
     return target
 

@@ -42,6 +42,7 @@ CHUNK = 1 << 20                 # upload read size
 READ_SIZE = 4 << 20             # download read size
 IN_MEMORY_LIMIT = 1 << 20       # smaller uploads go out as one buffer (one send)
 THREADED_HASH_LIMIT = 8 << 20   # larger downloads are hashed on a second core while the socket is read
+PART_OPEN_ATTEMPTS = 5
 STAGING_DIR = ".dataloop-partial"   # beside each download target: its part file (reserved, never an item path)
 HASH_ALGORITHM = "md5"
 UPLOAD_MODES = ("skip", "overwrite")
@@ -425,14 +426,15 @@ def part_path(target: str) -> str:
     return os.path.join(folder, STAGING_DIR, hashlib.sha256(os.fsencode(name)).hexdigest()[:40] + ".part")
 
 
-def _open_part(part: str, resume: bool) -> BinaryIO:
-    """Open a part file, creating its staging folder (again, if a finishing download just removed it empty)."""
-    for attempt in range(3):
-        os.makedirs(os.path.dirname(part), exist_ok=True)
+def open_part(part: str, resume: bool = False) -> BinaryIO:
+    """Open a part file, creating its staging folder (again, when a finishing download removed it, empty, in
+    between: ``makedirs`` and ``open`` then fail, and are simply repeated)."""
+    for attempt in range(PART_OPEN_ATTEMPTS):
         try:
+            os.makedirs(os.path.dirname(part), exist_ok=True)
             return open(part, "r+b" if resume else "wb")
-        except FileNotFoundError:
-            if attempt == 2:
+        except (FileNotFoundError, FileExistsError):
+            if attempt == PART_OPEN_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
@@ -462,7 +464,7 @@ def download_file(transport, item_id: str, target: str, size: Optional[int] = No
         offset = 0
     hashing = md5_hex is not None
     threaded = hashing and (size is None or size - offset > THREADED_HASH_LIMIT)
-    with _open_part(part, bool(offset)) as handle:
+    with open_part(part, bool(offset)) as handle:
         sink = _Sink(handle, offset, hashing, threaded, on_bytes)
         try:
             _fill(transport, item_id, sink, size, read_size)

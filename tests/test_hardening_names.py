@@ -107,3 +107,26 @@ def test_items_upload_names_a_bad_local_name(dataset, tmp_path):
         handle.write(b"x")
     with pytest.raises(Exception, match=r"invalid remote path '/bad\\\\xff.txt': not valid UTF-8"):
         dataset.items.upload(os.fsdecode(path), raise_on_error=True)
+
+
+def test_parts_in_one_folder_open_and_finish_concurrently(tmp_path):
+    """Finishing downloads remove the staging folder when empty while others create it again."""
+    import threading
+    errors = []
+
+    def work(worker):
+        for i in range(300):
+            target = str(tmp_path / f"f{worker}-{i}")
+            part = _transfer.part_path(target)
+            try:
+                with _transfer.open_part(part) as handle:
+                    handle.write(b"x")
+                _transfer.finish_part(part, target)
+            except OSError as exc:
+                errors.append(exc)
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(os.listdir(tmp_path)) == 8 * 300

@@ -58,8 +58,7 @@ def _fetch_link(ref: str, target: str, overwrite: bool) -> str:
     if os.path.exists(target) and not overwrite:
         return target
     part = _transfer.part_path(target)
-    os.makedirs(os.path.dirname(part), exist_ok=True)
-    with urllib.request.urlopen(ref, timeout=120) as response, open(part, "wb") as out:
+    with urllib.request.urlopen(ref, timeout=120) as response, _transfer.open_part(part) as out:
         shutil.copyfileobj(response, out, 1 << 20)
     _transfer.finish_part(part, target)
     return target

@@ -86,7 +86,7 @@ def items_page(ctx, project_id, dataset_id):
     folder, after = _folder(ctx), cursor(ctx)
     rows = ctx.store.execute(FOLDER_PAGE, (dataset_id, folder, after, PAGE_SIZE + 1)).fetchall()
     here = lambda **q: url("projects", project_id, "datasets", dataset_id, "items", **q)
-    cards = Markup("").join(_card(ctx, project_id, json.loads(doc), here) for _, doc in rows[:PAGE_SIZE])
+    cards = Markup("").join(_card(project_id, json.loads(doc), here) for _, doc in rows[:PAGE_SIZE])
     following = here(dir=folder, after=rows[PAGE_SIZE - 1][0]) if len(rows) > PAGE_SIZE else None
     total = ctx.store.execute(OF_TYPE.format("count(*)"), (dataset_id, "file")).fetchone()[0]
     listing = Markup('<p class="muted">{} items in the dataset; folder <b>{}</b></p><div class="grid">{}</div>{}'
@@ -98,7 +98,7 @@ def items_page(ctx, project_id, dataset_id):
                                                  (dataset["name"], None)), ctx.user)
 
 
-def _card(ctx, project_id: str, item: dict, here) -> Markup:
+def _card(project_id: str, item: dict, here) -> Markup:
     if item.get("type") == "dir":
         return Markup('<div class="card folder"><a href="{}"><div class="icon">folder</div><div class="name">{}'
                       '</div></a></div>').format(here(dir=item["filename"]), item.get("name"))
@@ -112,9 +112,10 @@ def _card(ctx, project_id: str, item: dict, here) -> Markup:
 
 
 def _tree(ctx, dataset_id: str, current: str, here) -> Markup:
-    folders = sorted({row[0] for row in ctx.store.execute(
-        OF_TYPE.format("json_extract(doc, '$.filename')") + f" LIMIT {MAX_FOLDERS}", (dataset_id, "dir"))
-        if row[0]} | {"/"})
+    """The dataset's folders (the first ``MAX_FOLDERS``), indented by depth, the current one marked."""
+    found = [row[0] for row in ctx.store.execute(
+        OF_TYPE.format("json_extract(doc, '$.filename')") + f" LIMIT {MAX_FOLDERS}", (dataset_id, "dir"))]
+    folders = sorted({path for path in found if path} | {"/"})
     lines = []
     for path in folders:
         depth = 0 if path == "/" else path.count("/")
@@ -122,6 +123,8 @@ def _tree(ctx, dataset_id: str, current: str, here) -> Markup:
         css = "here" if path == current else ""
         lines.append(Markup('<li class="{}" data-depth="{}">{}{}</li>').format(
             css, depth, Markup("&nbsp;&nbsp;") * depth, link(here(dir=path), name)))
+    if len(found) == MAX_FOLDERS:
+        lines.append(Markup('<li class="muted">only the first {} folders</li>').format(MAX_FOLDERS))
     return Markup("<ul>{}</ul>").format(Markup("").join(lines))
 
 

@@ -98,5 +98,5 @@ def test_sync_needs_a_driver_and_a_valid_id(client, dataset):
         client.datasets.sync(dataset.id)
     with pytest.raises(NotFound, match="Dataset not found"):
         client.datasets.sync("0123456789abcdef01234567")
-    with pytest.raises(BadRequest):
+    with pytest.raises(NotFound, match="Dataset not found"):  # a malformed dataset id, as on the platform
         client.datasets.sync("not-an-id")

@@ -74,6 +74,8 @@ def _not_json(constant: str):
 
 
 def _check_text(text: str, where: str) -> None:
+    if text.isascii():
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

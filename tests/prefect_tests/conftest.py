@@ -15,7 +15,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 
 import pytest  # noqa: E402
-from prefect.testing.fixtures import asserting_events_worker  # noqa: E402,F401  (a fixture)
+from prefect.testing.fixtures import asserting_and_emitting_events_worker  # noqa: E402,F401  (a fixture)
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 import prefect_dataloop  # noqa: E402,F401  (fills Prefect's block registry)
@@ -75,9 +75,10 @@ def artifacts_of(flow_run_id) -> list:
 
 
 @pytest.fixture
-def emitted(asserting_events_worker):
+def emitted(asserting_and_emitting_events_worker):
     """``emitted(prefix)``: the events emitted in this test whose name starts with ``prefix``."""
     def named(prefix: str) -> list:
-        asserting_events_worker.drain()
-        return [e for e in asserting_events_worker._client.events if e.event.startswith(prefix)]
+        asserting_and_emitting_events_worker.drain()
+        client = asserting_and_emitting_events_worker._client
+        return [e for e in client.events if e.event.startswith(prefix)]
     return named

@@ -393,3 +393,15 @@ def test_folder_pages_and_counts_are_served_by_indexes(emulator):
         plan = " ".join(row[-1] for row in store.execute("EXPLAIN QUERY PLAN " + sql, ("d",) * sql.count("?")))
         assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
         assert "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
+
+
+def test_the_page_of_a_running_execution_reloads_until_it_is_done(console, faas_project, execution, tmp_path):
+    from faas_runner import wait_status
+    service, _ = execution
+    flag = tmp_path / "release"
+    running = service.execute(function_name="block", execution_input={"flag": str(flag)})
+    page = f"/console/projects/{faas_project.id}/services/{service.id}/executions/{running.id}"
+    assert '<meta http-equiv="refresh" content="3">' in console(page).text
+    flag.write_text("go")
+    wait_status(service, running.id, "success")
+    assert "http-equiv" not in console(page).text

@@ -85,7 +85,7 @@ def execution_page(ctx, project_id, service_id, execution_id):
     return page(f"Execution {execution_id}", body, crumbs_of(
         project, ("Services", url("projects", project_id, "services")),
         (service["name"], url("projects", project_id, "services", service_id, "main")), (execution_id, None)),
-        ctx.user)
+        ctx.user, run_status=latest.get("status"))
 
 
 def _pipeline_link(project_id: str, pipeline) -> Optional[Markup]:
@@ -187,4 +187,5 @@ def pipeline_execution_page(ctx, project_id, pipeline_id, execution_id):
         table(("node", "type", "status", "executions"), rows, "no nodes", css="nodes"), json_block(run.get("input")))
     return page(f"Pipeline run {execution_id}", body, crumbs_of(
         project, ("Pipelines", url("projects", project_id, "pipelines")),
-        (pipeline["name"], url("projects", project_id, "pipelines", pipeline_id)), (execution_id, None)), ctx.user)
+        (pipeline["name"], url("projects", project_id, "pipelines", pipeline_id)), (execution_id, None)), ctx.user,
+        run_status=run.get("status"))

@@ -18,6 +18,8 @@ STATUS_CLASSES = {"success": "ok", "completed": "ok", "installed": "ok", "approv
                   "failed": "bad", "aborted": "bad", "terminated": "bad", "rejected": "bad", "discard": "bad",
                   "in-progress": "run", "inprogress": "run", "running": "run", "created": "wait", "pending": "wait",
                   "open": "wait", "paused": "wait", "rerun": "run"}
+RUNNING = {"created", "pending", "in-progress", "inProgress", "queued", "rerun"}  # pages of such runs reload
+REFRESH_SECONDS = 3
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:#1d2330;background:#f4f5f8}
@@ -103,18 +105,21 @@ def pager(first: Optional[str], following: Optional[str]) -> Markup:
 
 
 def page(title: str, body, crumbs: Sequence[Tuple[str, Optional[str]]] = (), user: str = "",
-         status: int = 200) -> Response:
-    """The whole HTML document: header with the signed-in user, breadcrumbs, title and body."""
+         status: int = 200, run_status: Optional[str] = None) -> Response:
+    """The whole HTML document: header with the signed-in user, breadcrumbs, title and body. The page of a run
+    whose ``run_status`` is not final reloads itself every few seconds (a meta refresh: no script)."""
+    reload = Markup('<meta http-equiv="refresh" content="{}">').format(REFRESH_SECONDS) \
+        if run_status in RUNNING else Markup("")
     trail = Markup(" / ").join(link(href, text) if href else escape(text) for text, href in crumbs)
     signout = Markup('<form method="post" action="{}"><button type="submit">sign out</button></form>').format(
         url("logout")) if user else Markup("")
     html = Markup(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} - Dataloop emulator</title>'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">{reload}'
         '<link rel="stylesheet" href="{css}"></head><body><header><a class="brand" href="{home}">Dataloop emulator'
         '</a><a href="{projects}">Projects</a><a href="{commands}">Commands</a><span class="user">{user}</span>'
         '{signout}</header><main><nav class="crumbs">{trail}</nav><h1>{title}</h1>{body}</main></body></html>'
-    ).format(title=title, css=url("static", "console.css"), home=url(), projects=url("projects"),
+    ).format(title=title, reload=reload, css=url("static", "console.css"), home=url(), projects=url("projects"),
              commands=url("commands"), user=user, signout=signout, trail=trail, body=body)
     return Response(str(html), status=status, mimetype="text/html", headers=SECURITY_HEADERS)
 

@@ -30,7 +30,8 @@ def command_page(ctx, command_id):
         ("type", command.get("type")), ("status", badge(command.get("status"))),
         ("progress", progress_bar(command.get("progress"))), ("error", command.get("error")),
         ("created", command.get("createdAt")), ("updated", command.get("updatedAt"))]), json_block(command.get("spec")))
-    return page(f"Command {command_id}", body, [("Commands", url("commands")), (command_id, None)], ctx.user)
+    return page(f"Command {command_id}", body, [("Commands", url("commands")), (command_id, None)], ctx.user,
+                run_status=command.get("status"))
 
 
 def recipes_page(ctx, project_id):

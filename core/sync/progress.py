@@ -100,11 +100,11 @@ class ProgressTracker:
     def _emit(self, force: bool) -> None:
         if self._callback is None:
             return
-        now = time.monotonic()
-        if not force and self._last_emit is not None and now - self._last_emit < self.interval:
+        snapshot = self.snapshot()
+        if not force and self._last_emit is not None and snapshot.elapsed - self._last_emit < self.interval:
             return
-        self._last_emit = now
-        self._callback(self.snapshot())
+        self._last_emit = snapshot.elapsed
+        self._callback(snapshot)
 
 
 class TqdmProgress:

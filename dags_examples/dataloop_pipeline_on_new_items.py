@@ -1,5 +1,5 @@
-"""(2) Every hour, run the pre-annotation pipeline on the items that arrived in the hour before the run's
-scheduled time, waiting on the triggerer (deferrable sensor, then a deferrable pipeline wait)."""
+"""(2) Every hour, run the pre-annotation pipeline on the items that arrived since the run's data interval started,
+waiting on the triggerer (deferrable sensor, then a deferrable pipeline wait)."""
 from __future__ import annotations
 
 import os
@@ -20,8 +20,8 @@ with DAG("dataloop_pipeline_on_new_items", schedule="@hourly", start_date=dateti
          tags=["dataloop", "example"], render_template_as_native_obj=True):
     arrived = DataloopNewItemsSensor(
         task_id="new_items", dataset_id=setting("dataset_id"), filters={"type": "file"},
-        since="{{ data_interval_end - macros.timedelta(hours=1) }}", until="{{ data_interval_end }}",
-        deferrable=True, poke_interval=1, timeout=300)
+        since="{{ data_interval_start }}", until=None,
+        deferrable=True, poke_interval=1, timeout=120)
 
     run_pipeline = DataloopExecutePipelineOperator(
         task_id="run_pipeline", pipeline_id=setting("pipeline_id"),

@@ -56,8 +56,9 @@ class Annotator(threading.Thread):
                 if task.id in self.done:
                     continue
                 items = list(self.client.tasks.get_items(task_id=task.id).all())
-                if items:
-                    self.client.items.update_status("completed", items=items, task_id=task.id)
+                if not items:  # still being filled: look again on the next round
+                    continue
+                self.client.items.update_status("completed", items=items, task_id=task.id)
                 self.done[task.id] = len(items)
                 print(f"annotator: completed {len(items)} item(s) of task {task.name!r} through the API "
                       "(a person would do this in the annotation studio)", flush=True)

@@ -83,7 +83,8 @@ class DataloopCreateQATaskOperator(DataloopBaseOperator):
 
 
 class DataloopAddItemsToTaskOperator(DataloopBaseOperator):
-    """Add the items matching ``filters`` or ``item_ids`` to ``annotation_task_id`` (among ``assignee_ids`` when given)."""
+    """Add the items matching ``filters`` or ``item_ids`` to ``annotation_task_id`` (among ``assignee_ids``
+    when given)."""
 
     template_fields = template_fields("annotation_task_id", "filters", "item_ids", "assignee_ids")
     operator_extra_links = (DataloopTaskLink(),)

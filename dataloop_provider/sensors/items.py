@@ -25,7 +25,8 @@ class DataloopNewItemsSensor(DataloopSensor):
     def check(self, context) -> tuple:
         found = new_items(self.hook.get_conn(), self.dataset_id, self.since or None, self.until or None,
                           self.filters)
-        self.log.info("%d new item(s) in dataset %s", found["count"], self.dataset_id)
+        self.log.info("%d new item(s) in dataset %s created in [%s, %s)", found["count"], self.dataset_id,
+                      self.since or "-", self.until or "-")
         return found["count"] >= self.min_items, found
 
     def trigger(self, deadline: float):

@@ -70,7 +70,7 @@ def airflow_db():
 
 
 class TaskInstanceStub:
-    """The two things a task instance gives operators outside a DAG run: XCom push and pull by key."""
+    """What a task instance gives operators and sensors outside a DAG run: XCom by key, first reschedule."""
 
     def __init__(self):
         self.xcoms: dict = {}
@@ -81,6 +81,9 @@ class TaskInstanceStub:
 
     def xcom_pull(self, key: str = "return_value", **_):
         return self.xcoms.get(key)
+
+    def get_first_reschedule_date(self, context):
+        return None
 
 
 @pytest.fixture

@@ -1,0 +1,82 @@
+"""The example DAGs run for real with ``dag.test()`` on the session's fresh SQLite metadata DB, against the
+emulator (and a moto S3 server on 127.0.0.1 for the external-storage DAG)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dags_examples.main_job import Annotator
+from dags_examples.seed import make_images
+
+KEY, SECRET = "test-key", "test-secret"
+
+
+def run_dag(dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    assert bag.import_errors.keys() <= {str(Path(bag.dag_folder) / "dataloop_event_driven.py")}
+    dag_run = bag.get_dag(dag_id).test()
+    states = {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
+    return dag_run, states
+
+
+def test_hourly_sync_end_to_end(airflow_db, client, demo_env):
+    """Mapped push over 4 shards -> FaaS pre-annotation -> task over the new items -> deferred wait -> export."""
+    annotator = Annotator(client, demo_env["dataset_id"])
+    annotator.start()
+    try:
+        dag_run, states = run_dag("dataloop_hourly_sync")
+    finally:
+        annotator.stop.set()
+    assert dag_run.state == "success", states
+    assert sorted(i for (task, i) in states if task == "push") == [0, 1, 2, 3]
+    dataset = client.datasets.get(dataset_id=demo_env["dataset_id"])
+    images = [i for i in dataset.items.list().all() if i.filename.startswith("/img_")]
+    assert len(images) == 8 and all(i.annotated for i in images)
+    [task] = [t for t in dataset.tasks.list() if t.id in annotator.done]
+    assert annotator.done[task.id] == 8 and client.runs.status("task", task.id).succeeded
+    exports = list(Path(demo_env["export_dir"]).rglob("*.json"))
+    assert len(exports) == 1 and exports[0].stat().st_size > 0
+
+
+def test_pipeline_on_new_items(airflow_db, client, demo_env, monkeypatch, unique, tmp_path):
+    dataset = client.projects.get(project_id=demo_env["project_id"]).datasets.create(unique("fresh"))
+    items = [dataset.items.upload(local_path=p) for p in make_images(tmp_path, 2, seed=5)]
+    monkeypatch.setenv("DATALOOP_DEMO_DATASET_ID", dataset.id)
+    dag_run, states = run_dag("dataloop_pipeline_on_new_items")
+    assert dag_run.state == "success", states
+    assert all(len(dataset.items.get(item_id=i.id).annotations.list()) == 1 for i in items)
+
+
+@pytest.fixture
+def s3_dataset(client, demo_env, unique, monkeypatch):
+    boto3 = pytest.importorskip("boto3")
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server._server.server_address[:2]
+    endpoint = f"http://{host}:{port}"
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+                      region_name="us-east-1")
+    bucket = unique("bucket")
+    s3.create_bucket(Bucket=bucket)
+    for index in range(3):
+        s3.put_object(Bucket=bucket, Key=f"data/{index}.txt", Body=f"object {index}".encode())
+    project = client.projects.get(project_id=demo_env["project_id"])
+    integration = project.integrations.create_s3_compatible_api(unique("s3"), KEY, SECRET, endpoint)
+    driver = project.drivers.create(unique("driver"), "s3", integration.id, bucket, integration_type="s3",
+                                    path="data", endpoint=endpoint)
+    dataset = project.datasets.create(unique("external"), driver_id=driver.id)
+    monkeypatch.setenv("DATALOOP_DEMO_S3_DATASET_ID", dataset.id)
+    yield dataset
+    server.stop()
+
+
+def test_s3_sync_then_export(airflow_db, client, demo_env, s3_dataset):
+    dag_run, states = run_dag("dataloop_s3_sync")
+    assert dag_run.state == "success", states
+    names = sorted(i.filename for i in s3_dataset.items.list().all() if i.type == "file")
+    assert names == ["/0.txt", "/1.txt", "/2.txt"]
+    assert len(list(Path(demo_env["export_dir"], "s3").rglob("*.zip"))) == 1

@@ -88,6 +88,18 @@ def test_workers_below_one_is_usage(env, capsys, dataset, tmp_path):
     assert code == cli.EXIT_USAGE and "workers must be >= 1" in err
 
 
+def test_a_name_that_is_not_utf8_is_one_failed_file_exit_1(env, capsys, dataset, tmp_path):
+    import os
+    os.makedirs(tmp_path / "src")
+    (tmp_path / "src" / "good.txt").write_bytes(b"good")
+    with open(os.path.join(os.fsencode(tmp_path / "src"), b"bad\xff.txt"), "wb") as handle:
+        handle.write(b"bad")
+    code = cli.main(["sync", "push", str(tmp_path / "src"), "--project", dataset.project_id, "--dataset", dataset.id])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_FAILED and "transferred 1" in out
+    assert err.strip() == "FAILED bad\\xff.txt: name is not valid UTF-8, so it cannot be an item name (rename it)"
+
+
 def test_help_documents_every_exit_code(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])

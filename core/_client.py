@@ -82,6 +82,12 @@ class DataloopClient:
 
     # -- repositories (unscoped; entities expose scoped ones) --------------------------------------
     @cached_property
+    def runs(self):
+        """Status, wait and cancel of any run by ``(kind, id)`` (``dataloop_core.runs``)."""
+        from .runs import Runs
+        return Runs(self)
+
+    @cached_property
     def organizations(self):
         from .repositories.organizations import Organizations
         return Organizations(self)

@@ -7,6 +7,7 @@ import logging
 import pickle
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -271,6 +272,23 @@ def test_a_20s_sync_outlives_its_5s_token(server, token_ttl, tmp_path, logs):
         assert summary.ok and summary.transferred == 40, summary.to_dict()
     assert sign_ins(logs) >= 4  # 40 uploads of 0.5 s each outlived several 5 s tokens
     assert not [r for r in logs.records if "-> 401" in r.getMessage()]  # renewed before expiry, never refused
+
+
+def test_a_wait_outlives_its_token(emulator, package, token_ttl, tmp_path, logs):
+    token_ttl(3)
+    service = package.services.deploy(service_name=f"svc-{uuid.uuid4().hex[:8]}")
+    flag = tmp_path / "flag"
+    execution = service.executions.create(function_name="block", execution_input={"flag": str(flag)})
+    credentials = Credentials.from_m2m("tester@dataloop.local", SECRET)
+    with DataloopClient(base_url=emulator.url, credentials=credentials) as client:
+        first_exp = client.transport.token_claims["exp"]
+
+        def release_once_the_first_token_expired(status):
+            if time.time() > first_exp + 0.5:
+                flag.touch()
+        status = client.runs.wait("execution", execution.id, timeout=60, poll_interval=0.2,
+                                  on_progress=release_once_the_first_token_expired)
+    assert status.succeeded and sign_ins(logs) >= 2
 
 
 def test_a_sign_in_failure_stops_the_sync_once_with_its_journal_committed(server, tmp_path):

@@ -3,7 +3,7 @@
     .venv-airflow/bin/python bench/bench_airflow.py [--files 300] [--waits 200] [--window 20] [--poke 5]
 
 (a) Operator-layer overhead: ``DataloopSyncPushOperator.execute`` vs a bare ``dataloop_core.sync.push`` of the
-same folder into fresh datasets (after a warm-up; 4 rounds alternating which goes first; best of 4).
+same folder into fresh datasets (after a warm-up; 4 rounds alternating which goes first; best and median of 4).
 (b) Triggerer cost of N concurrent deferred waits (``DataloopExecutionTrigger`` on one event loop, one
 asyncio.to_thread status read per poll, as the triggerer runs them) vs N reschedule-mode sensors poking for the
 same window (each poke builds its hook and client from the connection, as a rescheduled task does; the task
@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,9 +91,10 @@ def operator_overhead(client, project, files: int, work: Path) -> dict:
     for round_ in range(4):  # alternate which goes first
         for run in ((run_bare, run_operator) if round_ % 2 == 0 else (run_operator, run_bare)):
             run()
-    return {"files": files, "bare_push_s": round(min(bare), 3), "operator_s": round(min(operator), 3),
-            "overhead_s": round(min(operator) - min(bare), 3),
-            "overhead_pct": round(100 * (min(operator) - min(bare)) / min(bare), 1),
+    return {"files": files, "bare_push_best_s": round(min(bare), 3), "operator_best_s": round(min(operator), 3),
+            "bare_push_median_s": round(statistics.median(bare), 3),
+            "operator_median_s": round(statistics.median(operator), 3),
+            "overhead_median_s": round(statistics.median(operator) - statistics.median(bare), 3),
             "bare_runs": [round(x, 3) for x in bare], "operator_runs": [round(x, 3) for x in operator]}
 
 

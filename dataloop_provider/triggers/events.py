@@ -52,48 +52,55 @@ class DataloopFeedTrigger(BaseEventTrigger):
             await self.asset_state_store.aset(self.cursor_key, cursor)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll forever; after each event the cursor is saved, so a restart resumes after the changes already
+        fired (at least once: a crash between firing and saving repeats that one batch)."""
         client = await DataloopHook(self.dataloop_conn_id).aget_conn()
-        feed = await asyncio.to_thread(self.feed, client, await self.load_cursor())
+        saved = await self.load_cursor()
+        feed = await asyncio.to_thread(self.feed, client, saved)
         while True:
             changes = await asyncio.to_thread(feed.poll, self.max_changes)
             if changes:
                 yield TriggerEvent({"kind": changes[0].kind, "count": len(changes),
                                     "ids": [c.id for c in changes[:MAX_IDS]],
-                                    "changes": [{"kind": c.kind, "id": c.id, "at": c.at, "data": c.data}
-                                                for c in changes[:MAX_CHANGES]],
+                                    "changes": [c.to_dict() for c in changes[:MAX_CHANGES]],
                                     "cursor": feed.cursor})
-            await self.save_cursor(feed.cursor)
+            if feed.cursor != saved:
+                saved = feed.cursor
+                await self.save_cursor(saved)
             await asyncio.sleep(self.poll_interval)
 
 
 class DataloopNewItemsEventTrigger(DataloopFeedTrigger):
-    """Fires when items matching ``filters`` are created (or ``events`` says otherwise) in ``dataset_id``;
-    the first run starts from ``since`` (ISO time; default: now)."""
+    """Fires when items matching ``filters`` are created (or updated, per ``events``) in ``dataset_id``; without
+    a saved cursor it starts from ``since`` (an ISO time; None: every item from the beginning). ``settle``: how
+    many seconds a change waits before it is reported (late writes still land in order)."""
 
-    serialized_fields = ("dataset_id", "filters", "events", "since")
+    serialized_fields = ("dataset_id", "filters", "events", "since", "settle")
 
     def __init__(self, dataset_id: str, *, filters: Optional[dict] = None, events: tuple = ("created",),
-                 since: Optional[str] = None, **kwargs):
+                 since: Optional[str] = None, settle: float = 2.0, **kwargs):
         super().__init__(**kwargs)
         if not dataset_id or not isinstance(dataset_id, str):
             raise ValueError(f"DataloopNewItemsEventTrigger: dataset_id must be an id string, got {dataset_id!r}")
         self.dataset_id, self.filters, self.events, self.since = dataset_id, filters, list(events), since
+        self.settle = settle
 
     def feed(self, client, cursor):
         return ItemFeed(client, self.dataset_id, filters=self.filters, cursor=cursor, since=self.since,
-                        events=tuple(self.events))
+                        events=tuple(self.events), settle=self.settle)
 
 
 class DataloopTaskCompletedEventTrigger(DataloopFeedTrigger):
-    """Fires once when annotation task ``task_id`` reaches ``min_percent`` progress."""
+    """Fires when annotation task ``task_id`` reaches ``min_percent`` progress (or every item has one of
+    ``statuses``); again only after it fell below and reached it anew."""
 
-    serialized_fields = ("task_id", "min_percent")
+    serialized_fields = ("task_id", "min_percent", "statuses")
 
-    def __init__(self, task_id: str, *, min_percent: float = 100, **kwargs):
+    def __init__(self, task_id: str, *, min_percent: float = 100, statuses: Optional[list] = None, **kwargs):
         super().__init__(**kwargs)
         if not task_id or not isinstance(task_id, str):
             raise ValueError(f"DataloopTaskCompletedEventTrigger: task_id must be an id string, got {task_id!r}")
-        self.task_id, self.min_percent = task_id, min_percent
+        self.task_id, self.min_percent, self.statuses = task_id, min_percent, statuses
 
     def feed(self, client, cursor):
-        return TaskFeed(client, self.task_id, min_percent=self.min_percent, cursor=cursor)
+        return TaskFeed(client, self.task_id, min_percent=self.min_percent, cursor=cursor, statuses=self.statuses)

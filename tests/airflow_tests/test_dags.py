@@ -16,7 +16,7 @@ KEY, SECRET = "test-key", "test-secret"
 def run_dag(dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    assert bag.import_errors.keys() <= {str(Path(bag.dag_folder) / "dataloop_event_driven.py")}
+    assert bag.import_errors == {}
     dag_run = bag.get_dag(dag_id).test()
     states = {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
     return dag_run, states
@@ -80,3 +80,9 @@ def test_s3_sync_then_export(airflow_db, client, demo_env, s3_dataset):
     names = sorted(i.filename for i in s3_dataset.items.list().all() if i.type == "file")
     assert names == ["/0.txt", "/1.txt", "/2.txt"]
     assert len(list(Path(demo_env["export_dir"], "s3").rglob("*.zip"))) == 1
+
+
+def test_event_driven_dag_runs_without_events(airflow_db, demo_env):
+    """Run by hand (no asset events), the DAG finds no arrived items and creates no task."""
+    dag_run, states = run_dag("dataloop_event_driven")
+    assert dag_run.state == "success", states

@@ -1,0 +1,388 @@
+"""Speed at real latency and at scale (issue 11), side by side with the official SDK in one run.
+
+    sudo .venv/bin/python bench/bench_latency.py [--rtt 0,40] [--files 1000] [--list 20000] [--scale 1000,10000]
+
+The benchmark builds its own latency link and removes it afterwards: two network namespaces joined by a veth
+pair, with ``tc netem`` delaying each direction by half the round trip (kernel TCP end to end). The emulator
+serves in one namespace; this script re-runs itself in the other and measures every client there as its own
+process (our ``dataloop sync`` CLI, a listing script, and the official SDK from ``.venv-dtlpy``). Needs root and
+iproute2 (``ip``, ``tc``). At each RTT it measures push and pull of N x 100 KB files (default workers of each
+tool), listing of a seeded dataset and the no-op re-sync, and prints them next to their bounds: W / RTT for
+transfers (W = our default workers), and page bytes / bandwidth + RTT per page for listings (bandwidth measured
+on the same link by streaming one big binary). ``--scale`` then measures push, no-op re-sync and listing of
+1 KB files at several counts at 0 ms: cost per file and peak RSS. Generated files are kept under bench/.data.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import math
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from latency_link import Link
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "bench", ".data")
+DTLPY_VENV = os.path.join(ROOT, ".venv-dtlpy")
+DTLPY_VERSION = "1.126.5"
+OUR_WORKERS = 16  # the CLI's default --workers
+PAGE = 1000
+
+SDK_SCRIPT = r"""
+import os, sys, time, warnings
+warnings.filterwarnings("ignore")
+import dtlpy as dl
+url = os.environ["EMULATOR_URL"]
+dl.add_environment(environment=url + "/api/v1", gate_url=url, alias="bench", verify_ssl=False)
+dl.setenv("bench")
+dl.login_token(os.environ["EMULATOR_TOKEN"])
+dl.verbose.disable_progress_bar = True
+mode, dataset_id, target = sys.argv[1:4]
+dataset = dl.datasets.get(dataset_id=dataset_id)
+started = time.monotonic()
+if mode == "push":
+    count = len(dataset.items.upload(local_path=target, return_as_list=True))
+elif mode == "pull":
+    count = len(list(dataset.items.download(local_path=target, to_items_folder=False)))
+else:
+    count = sum(1 for _ in dataset.items.list().all())
+print(time.monotonic() - started, count)
+"""
+
+OUR_LIST_SCRIPT = r"""
+import sys, time
+from dataloop_core import DataloopClient
+dataset = DataloopClient().datasets.get(dataset_id=sys.argv[1])
+started = time.monotonic()
+count = sum(1 for _ in dataset.items.list().all())
+print(time.monotonic() - started, count)
+"""
+
+
+# -- data and processes -------------------------------------------------------------------------------
+def make_files(count: int, size: int) -> str:
+    """``count`` files of ``size`` bytes under bench/.data, generated once (file i holds its index repeated)."""
+    folder = os.path.join(DATA, f"files-{count}x{size}")
+    if os.path.isdir(folder) and len(os.listdir(folder)) == count:
+        return folder
+    partial = folder + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    for i in range(count):
+        with open(os.path.join(partial, f"f{i:06d}.bin"), "wb") as handle:
+            handle.write((i.to_bytes(4, "big") * (size // 4 + 1))[:size])
+    shutil.rmtree(folder, ignore_errors=True)
+    os.rename(partial, folder)
+    return folder
+
+
+@contextlib.contextmanager
+def emulator(link: Link, data_dir: str):
+    """``dataloop-emulator serve`` in the server namespace (all its addresses); yields its port."""
+    process = subprocess.Popen(["ip", "netns", "exec", link.server, sys.executable, "-m", "dataloop_core.emulator",
+                                "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", data_dir],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError("the emulator did not start")
+        yield int(url.rsplit(":", 1)[1])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def run_measured(argv: list, env: dict) -> tuple:
+    """(stdout, cpu seconds, peak RSS MB) of one child process, from its rusage."""
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # read both pipes to the end, then reap with wait4 to get this child's own rusage
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ, "out")
+    selector.register(process.stderr, selectors.EVENT_READ, "err")
+    chunks = {"out": [], "err": []}
+    while selector.get_map():
+        for key, _ in selector.select():
+            data = os.read(key.fileobj.fileno(), 1 << 16)
+            if data:
+                chunks[key.data].append(data)
+            else:
+                selector.unregister(key.fileobj)
+    out, err = b"".join(chunks["out"]).decode(), b"".join(chunks["err"]).decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}): {err.strip()[-800:]}")
+    return out, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def ensure_dtlpy() -> str:
+    python = os.path.join(DTLPY_VENV, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", DTLPY_VENV], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", f"dtlpy=={DTLPY_VERSION}"], check=True)
+    return python
+
+
+class Clients:
+    """Every measured client, each its own process in this (the client) namespace."""
+
+    def __init__(self, url: str, token: str, project_id: str, work: str):
+        self.token, self.project_id, self.work = token, project_id, work
+        self.use(url)
+        self.sdk_script = os.path.join(work, "sdk.py")
+        self.list_script = os.path.join(work, "our_list.py")
+        for path, text in ((self.sdk_script, SDK_SCRIPT), (self.list_script, OUR_LIST_SCRIPT)):
+            with open(path, "w") as handle:
+                handle.write(text)
+
+    def use(self, url: str) -> None:
+        """Reach the emulator at ``url`` from now on (the delayed or the direct path)."""
+        self.url = url
+        self.env = dict(os.environ, DATALOOP_BASE_URL=url, DATALOOP_TOKEN=self.token)
+        self.sdk_env = dict(os.environ, EMULATOR_URL=url, EMULATOR_TOKEN=self.token,
+                            DATALOOP_PATH=os.path.join(self.work, "dtlpy-home"))
+
+    def sync(self, direction: str, folder: str, dataset_id: str, journal: str) -> dict:
+        out, cpu, rss = run_measured([sys.executable, "-m", "dataloop_core.cli", "sync", direction, folder,
+                                      "--project", self.project_id, "--dataset", dataset_id, "--journal-dir",
+                                      journal, "--json", "--no-progress"], self.env)
+        summary = json.loads(out)
+        if not summary["ok"]:
+            raise RuntimeError(f"our {direction} failed: {out[:500]}")
+        return {"seconds": summary["seconds"], "files": summary["transferred"], "cpu_s": cpu, "rss_mb": rss}
+
+    def our_list(self, dataset_id: str) -> dict:
+        out, cpu, rss = run_measured([sys.executable, self.list_script, dataset_id], self.env)
+        seconds, count = out.split()
+        return {"seconds": float(seconds), "files": int(count), "cpu_s": cpu, "rss_mb": rss}
+
+    def sdk(self, mode: str, dataset_id: str, target: str) -> dict:
+        out, cpu, rss = run_measured([ensure_dtlpy(), self.sdk_script, mode, dataset_id, target], self.sdk_env)
+        seconds, count = out.strip().splitlines()[-1].split()
+        return {"seconds": float(seconds), "files": int(count), "cpu_s": cpu, "rss_mb": rss}
+
+
+# -- bounds ---------------------------------------------------------------------------------------------
+def bandwidth_mb_s(url: str, token: str, item_id: str, size: int) -> float:
+    """Best of two streams of one big binary over the link, fresh connection each (MB/s)."""
+    import requests
+    best = 0.0
+    for _ in range(2):
+        started = time.monotonic()
+        with requests.get(f"{url}/api/v1/items/{item_id}/stream", headers={"authorization": f"Bearer {token}"},
+                          stream=True) as response:
+            response.raise_for_status()
+            received = sum(len(c) for c in response.iter_content(1 << 20))
+        assert received == size, (received, size)
+        best = max(best, size / 1e6 / (time.monotonic() - started))
+    return best
+
+
+def page_bytes(url: str, token: str, dataset_id: str) -> dict:
+    """Bytes of one full page (1,000 items) of the sync's listing query: as JSON and as sent on the wire."""
+    import requests
+    body = {"filter": {"$and": [{"hidden": False}, {"type": "file"}]}, "sort": {"id": "ascending"}, "page": 0,
+            "pageSize": PAGE, "resource": "items"}
+    response = requests.post(f"{url}/api/v1/datasets/{dataset_id}/query", json=body, stream=True,
+                             headers={"authorization": f"Bearer {token}", "accept-encoding": "gzip"})
+    wire = response.raw.read(decode_content=False)
+    encoding = response.headers.get("content-encoding", "identity")
+    return {"json": len(gzip.decompress(wire) if encoding == "gzip" else wire), "wire": len(wire),
+            "encoding": encoding}
+
+
+def list_bound(items: int, page: dict, mb_s: float, rtt_ms: float) -> float:
+    """Items/s when each page costs one round trip plus its (wire) bytes at the link's bandwidth."""
+    pages = math.ceil(items / PAGE)
+    return items / (pages * (page["wire"] / 1e6 / mb_s + rtt_ms / 1000))
+
+
+# -- the measurements (run inside the client namespace) -------------------------------------------------
+def seed_items(data_dir: str, dataset_id: str, project_id: str, count: int) -> None:
+    """Insert ``count`` item documents straight into a stopped emulator's store."""
+    from dataloop_core.emulator.ids import now_iso
+    from dataloop_core.emulator.store import Store
+    store = Store(os.path.join(data_dir, "state.sqlite3"))
+    stamp = now_iso()
+    with store.transaction() as conn:
+        for i in range(count):
+            item_id = store.new_id()
+            name = f"f{i:06d}.jpg"
+            doc = {"id": item_id, "datasetId": dataset_id, "projectId": project_id, "type": "file",
+                   "hidden": False, "dir": f"/seed/{i % 100:02d}", "name": name,
+                   "filename": f"/seed/{i % 100:02d}/{name}", "annotated": False, "annotationsCount": 0,
+                   "createdAt": stamp, "updatedAt": stamp, "creator": "bench@dataloop.local",
+                   "metadata": {"system": {"size": 1024, "mimetype": "image/jpeg", "originalname": name}}}
+            conn.execute("INSERT INTO docs(id, kind, scope, doc) VALUES (?, 'item', ?, ?)",
+                         (item_id, dataset_id, json.dumps(doc)))
+
+
+def inside(args, link: Link) -> dict:
+    from dataloop_core import DataloopClient
+    from dataloop_core.emulator.auth import Auth
+    work = tempfile.mkdtemp(prefix="bench-latency-")
+    data_dir = os.path.join(work, "emulator")
+    os.makedirs(data_dir)
+    token = Auth(data_dir).issue("bench@dataloop.local", 24 * 3600)
+    files = make_files(args.files, 100 * 1024)
+    big = make_files(1, args.big_mb << 20)
+    results = {"files": args.files, "file_kb": 100, "list_items": args.list, "our_workers": OUR_WORKERS,
+               "rtt": {}}
+    try:
+        with emulator(link, data_dir) as port:
+            client = DataloopClient(base_url=f"http://{link.server_ip(0)}:{port}", token=token)
+            project = client.projects.create(f"bench-latency-{time.time_ns()}")
+            listed = project.datasets.create("listed").id
+        seed_items(data_dir, listed, project.id, args.list)
+        with emulator(link, data_dir) as port:
+            url = lambda rtt: f"http://{link.server_ip(rtt)}:{port}"  # noqa: E731
+            client = DataloopClient(base_url=url(0), token=token)
+            project = client.projects.get(project_id=project.id)
+            fresh = lambda name: project.datasets.create(f"{name}-{time.time_ns()}").id  # noqa: E731
+            clients = Clients(url(0), token, project.id, work)
+            big_dataset = fresh("big")
+            clients.sync("push", big, big_dataset, os.path.join(work, "j-big"))
+            big_item = next(iter(client.datasets.get(dataset_id=big_dataset).items.list().all())).id
+            for rtt in args.rtt:
+                link.set_rtt(rtt)
+                clients.use(url(rtt))
+                results["rtt"][str(rtt)] = measure_at(clients, fresh, files, listed, big_item, args, rtt, work)
+                print(f"rtt {rtt} ms: {json.dumps(results['rtt'][str(rtt)])}", file=sys.stderr, flush=True)
+            link.set_rtt(0)
+            clients.use(url(0))
+            if args.scale:
+                results["scale"] = measure_scale(clients, fresh, args.scale, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def measure_at(clients: Clients, fresh, files: str, listed: str, big_item: str, args, rtt: float, work: str):
+    tag = f"{rtt}-{time.time_ns()}"
+    ours_ds, sdk_ds = fresh(f"ours-{tag}"), fresh(f"sdk-{tag}")
+    journal = os.path.join(work, f"j-{tag}")
+    out = {"bandwidth_mb_s": round(bandwidth_mb_s(clients.url, clients.token, big_item, args.big_mb << 20), 1),
+           "page_bytes": page_bytes(clients.url, clients.token, listed)}
+    out["push"] = {"ours": clients.sync("push", files, ours_ds, journal),
+                   "sdk": clients.sdk("push", sdk_ds, files)}
+    pulled = os.path.join(work, f"pull-{tag}")
+    out["pull"] = {"ours": clients.sync("pull", pulled + "-ours", ours_ds, journal + "-pull"),
+                   "sdk": clients.sdk("pull", ours_ds, pulled + "-sdk")}
+    shutil.rmtree(pulled + "-ours", ignore_errors=True)
+    shutil.rmtree(pulled + "-sdk", ignore_errors=True)
+    out["list"] = {"ours": clients.our_list(listed), "sdk": clients.sdk("list", listed, "-")}
+    out["noop"] = {"ours": clients.sync("push", files, ours_ds, journal),
+                   "sdk": clients.sdk("push", sdk_ds, files)}
+    for measure in ("push", "pull", "list"):
+        for who in ("ours", "sdk"):
+            entry = out[measure][who]
+            entry["per_s"] = round(entry["files"] / entry["seconds"], 1)
+    for who in ("ours", "sdk"):  # CPU of the push beyond the no-op re-sync's (start-up, sign-in, listing)
+        extra = out["push"][who]["cpu_s"] - (out["noop"][who]["cpu_s"] if who == "ours" else 0)
+        out["push"][who]["cpu_ms_per_file"] = round(1000 * extra / args.files, 2)
+    if rtt:
+        transfer_bound = OUR_WORKERS / (rtt / 1000)
+        out["bounds"] = {"transfer_files_s": round(transfer_bound, 1),
+                         "list_items_s": round(list_bound(args.list, out["page_bytes"], out["bandwidth_mb_s"],
+                                                          rtt), 1)}
+    return out
+
+
+def measure_scale(clients: Clients, fresh, counts: list, work: str) -> dict:
+    """Push, no-op re-sync and listing of ``count`` 1 KB files: cost per file and peak RSS, at 0 ms."""
+    scale = {}
+    for count in counts:
+        folder = make_files(count, 1024)
+        dataset = fresh(f"scale-{count}")
+        journal = os.path.join(work, f"j-scale-{count}")
+        pushed = clients.sync("push", folder, dataset, journal)
+        noop = clients.sync("push", folder, dataset, journal)
+        listed = clients.our_list(dataset)
+        scale[str(count)] = {
+            "push_ms_per_file": round(1000 * pushed["seconds"] / count, 3), "push_rss_mb": round(pushed["rss_mb"]),
+            "noop_us_per_file": round(1e6 * noop["seconds"] / count, 1), "noop_rss_mb": round(noop["rss_mb"]),
+            "list_us_per_item": round(1e6 * listed["seconds"] / count, 1), "list_rss_mb": round(listed["rss_mb"])}
+        print(f"scale {count}: {json.dumps(scale[str(count)])}", file=sys.stderr, flush=True)
+    return scale
+
+
+# -- report ---------------------------------------------------------------------------------------------
+def table(results: dict) -> str:
+    rtts = list(results["rtt"])
+    head = ["measure"] + [f"{who} {rtt} ms" for rtt in rtts for who in ("ours", "SDK")] + \
+           [f"ours / SDK {rtt} ms" for rtt in rtts] + [f"ours vs bound {rtt} ms" for rtt in rtts if float(rtt)]
+    rows = [head, ["---"] * len(head)]
+    labels = {"push": "push (files/s)", "pull": "pull (files/s)", "list": "list (items/s)",
+              "noop": "no-op re-sync (s)"}
+    for measure, label in labels.items():
+        key = "seconds" if measure == "noop" else "per_s"
+        row = [label]
+        for rtt in rtts:
+            row += [f"{results['rtt'][rtt][measure][who][key]:,.2f}" if key == "seconds" else
+                    f"{results['rtt'][rtt][measure][who][key]:,.0f}" for who in ("ours", "sdk")]
+        for rtt in rtts:
+            ours, sdk = (results["rtt"][rtt][measure][who][key] for who in ("ours", "sdk"))
+            row.append(f"{(sdk / ours if key == 'seconds' else ours / sdk):.1f}x")
+        for rtt in rtts:
+            if not float(rtt):
+                continue
+            bounds = results["rtt"][rtt]["bounds"]
+            bound = {"push": bounds["transfer_files_s"], "pull": bounds["transfer_files_s"],
+                     "list": bounds["list_items_s"]}.get(measure)
+            row.append(f"{100 * results['rtt'][rtt][measure]['ours'][key] / bound:.0f}% of {bound:,.0f}"
+                       if bound else "")
+        rows.append(row)
+    row = ["client CPU per upload (ms)"]
+    for rtt in rtts:
+        row += [f"{results['rtt'][rtt]['push'][who]['cpu_ms_per_file']:.2f}" for who in ("ours", "sdk")]
+    rows.append(row + [""] * (len(head) - len(row)))
+    return "\n".join("| " + " | ".join(r) + " |" for r in rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    numbers = lambda text: [float(x) if "." in x else int(x) for x in text.split(",") if x]  # noqa: E731
+    parser.add_argument("--rtt", type=numbers, default=[0, 40], help="round trips to measure at, in ms")
+    parser.add_argument("--files", type=int, default=1000, help="100 KB files pushed and pulled")
+    parser.add_argument("--list", type=int, default=20_000, help="items in the listed dataset")
+    parser.add_argument("--big-mb", type=int, default=64, help="MiB of the binary that measures bandwidth")
+    parser.add_argument("--scale", type=numbers, default=[], help="file counts for the scale run, e.g. 1000,10000")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--link", help=argparse.SUPPRESS)  # set when re-run inside the client namespace
+    args = parser.parse_args(argv)
+    if args.link:
+        server, client, netem = args.link.split(",")
+        link = Link.attach(server, client, netem == "1")
+        try:
+            print(json.dumps(inside(args, link)))
+        finally:
+            link.set_rtt(0)
+        return 0
+    os.makedirs(DATA, exist_ok=True)
+    ensure_dtlpy()
+    with Link() as link:
+        inner = subprocess.run(["ip", "netns", "exec", link.client, sys.executable, os.path.abspath(__file__),
+                                *link.args(),
+                                *(argv if argv is not None else sys.argv[1:])], stdout=subprocess.PIPE, text=True)
+    if inner.returncode:
+        return inner.returncode
+    results = json.loads(inner.stdout.strip().splitlines()[-1])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+    print(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

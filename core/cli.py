@@ -7,7 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from typing import List, Optional
 
 from .exceptions import PlatformException, RequestTimeout, TokenExpired, TooManyRequests
@@ -108,6 +111,24 @@ def _filter_arg(text: Optional[str]) -> Optional[dict]:
     return value
 
 
+@contextmanager
+def _cancel_on_sigint():
+    """The first Ctrl-C cancels the run cooperatively (in-flight files finish, the journal is committed); a second
+    one interrupts at once."""
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        print("cancelling: finishing the files in flight (Ctrl-C again to stop now)", file=sys.stderr)
+        cancel.set()
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _sync(args) -> int:
     from . import DataloopClient
     from .sync import TqdmProgress, pull, push
@@ -117,17 +138,22 @@ def _sync(args) -> int:
     try:
         dataset_id = _dataset_id(client, args.project, args.dataset)
         bar = None if args.no_progress or not sys.stderr.isatty() else TqdmProgress(args.direction)
-        options = dict(remote_path=args.remote_path, workers=args.workers, delete=args.delete, dry_run=args.dry_run,
-                       checksum=args.checksum, shard=args.shard, journal_dir=args.journal_dir, progress=bar)
-        if args.direction == "push":
-            summary = push(client, dataset_id, args.local_dir, follow_symlinks=args.follow_symlinks, **options)
-        else:
-            summary = pull(client, dataset_id, args.local_dir, filters=filters, **options)
+        with _cancel_on_sigint() as cancel:
+            options = dict(remote_path=args.remote_path, workers=args.workers, delete=args.delete,
+                           dry_run=args.dry_run, checksum=args.checksum, shard=args.shard,
+                           journal_dir=args.journal_dir, progress=bar, cancel_event=cancel)
+            if args.direction == "push":
+                summary = push(client, dataset_id, args.local_dir, follow_symlinks=args.follow_symlinks, **options)
+            else:
+                summary = pull(client, dataset_id, args.local_dir, filters=filters, **options)
     finally:
         if bar is not None:
             bar.close()
         client.close()
     _report(summary, args.json)
+    if summary.cancelled:
+        print("interrupted: finished files are journaled; re-run to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 

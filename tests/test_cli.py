@@ -77,3 +77,25 @@ def test_configuration_errors_exit_2(env, capsys, monkeypatch, dataset, src):
     with pytest.raises(SystemExit) as exit_info:
         main(["sync", "push", src, "--dataset", dataset.id])
     assert exit_info.value.code == 2
+
+
+def test_ctrl_c_cancels_cleanly_and_a_rerun_resumes(env, capsys, faults, dataset, tmp_path):
+    import signal
+    import threading
+    src = tmp_path / "many"
+    src.mkdir()
+    for n in range(40):
+        (src / f"{n:02}.txt").write_bytes(b"x" * n)
+    faults({"path": "/api/v1/datasets/*/items", "method": "POST", "action": "delay", "delay": 0.2, "times": -1})
+    threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGINT)).start()
+    code, out, err = run(capsys, "sync", "push", str(src), "--project", dataset.project.id, "--dataset", dataset.id,
+                         "--workers", "2", "--json")
+    summary = json.loads(out)
+    assert code == 130 and summary["cancelled"] is True and "cancelling: finishing the files in flight" in err
+    assert 0 < summary["transferred"] < 40 and summary["failed"] == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+    code, out, _ = run(capsys, "sync", "push", str(src), "--project", dataset.project.id, "--dataset", dataset.id,
+                       "--json")
+    resumed = json.loads(out)
+    assert code == 0 and resumed["transferred"] == 40 - summary["transferred"]
+    assert resumed["skipped"] == summary["transferred"]

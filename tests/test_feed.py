@@ -457,6 +457,12 @@ def test_pipeline_executions_finishing(client, project, dataset):
     assert [c.id for c in changes] == [r.id for r in runs] == [c.id for c in feed.poll()]
     assert changes[0].data == {"id": runs[0].id, "kind": "pipeline_execution", "status": "success",
                                "succeeded": True, "pipelineId": pipeline.id}
+    assert [c.id for c in RunFeed(client, "pipeline_execution", [runs[1].id], settle=0).poll()] == [runs[1].id]
+
+    assert pipeline.pipeline_executions.rerun(method="startFromBeginning") is True  # finishing again is a change
+    for run in runs:
+        assert pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=60).status == "success"
+    assert sorted(c.id for c in feed.poll()) == sorted(r.id for r in runs)
 
 
 def test_run_feed_bad_input(client, service):

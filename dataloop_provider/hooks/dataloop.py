@@ -92,14 +92,14 @@ def gate_url(connection) -> str:
     return host
 
 
-def credentials_from_connection(connection) -> dict:
-    """``token=`` (the password) or ``credentials=`` (m2m client id/secret in the extras) for the client."""
+def credentials_from_connection(connection) -> Credentials:
+    """The API token (the password), else the m2m client id and secret of the extras; a clear error otherwise."""
     extras = _extras(connection)
     if connection.password:
-        return {"token": connection.password}
+        return Credentials.from_token(connection.password)
     client_id, client_secret = extras.get("client_id"), extras.get("client_secret")
     if client_id and client_secret:
-        return {"credentials": Credentials.from_m2m(client_id, client_secret)}
+        return Credentials.from_m2m(client_id, client_secret)
     if client_id or client_secret:
         missing = "client_secret" if client_id else "client_id"
         raise AirflowException(f"connection {connection.conn_id!r}: m2m sign-in needs both client_id and "
@@ -117,7 +117,8 @@ def client_from_connection(connection, **options) -> DataloopClient:
     if extras.get("max_retries") not in (None, ""):
         settings["max_retries"] = _number(connection, extras, "max_retries", int)
     settings.update(options)
-    return DataloopClient(base_url=gate_url(connection), **credentials_from_connection(connection), **settings)
+    return DataloopClient(base_url=gate_url(connection), credentials=credentials_from_connection(connection),
+                          **settings)
 
 
 def _extras(connection) -> dict:

@@ -11,7 +11,7 @@ from typing import AsyncIterator, ClassVar, Optional
 
 from airflow.triggers.base import TriggerEvent
 
-from dataloop_core.exceptions import DataloopError
+from dataloop_core.exceptions import APIConnectionError, DataloopError
 from dataloop_core.runs import RunKind, RunStatus
 from dataloop_provider.triggers.base import DataloopTrigger
 
@@ -55,25 +55,33 @@ class DataloopRunTrigger(DataloopTrigger):
         return [await asyncio.to_thread(client.runs.status, self.kind, run_id, **self.run_options)
                 for run_id in self.run_ids]
 
+    async def check(self) -> Optional[dict]:
+        """The event payload once the wait is over, else None. The platform out of reach (after the client's
+        retries) is not the end of a run: polling goes on until the deadline."""
+        try:
+            statuses = await self.statuses()
+        except APIConnectionError as exc:
+            if self.expired():
+                return outcome(self.kind, self.run_ids, [], "timeout",
+                               f"deadline passed while the platform was out of reach: {exc}")
+            self.log.warning("platform out of reach, polling on until the deadline: %s", exc)
+            return None
+        except (DataloopError, ValueError) as exc:
+            return outcome(self.kind, self.run_ids, [], "error", str(exc))
+        if all(s.terminal for s in statuses):
+            return outcome(self.kind, self.run_ids, statuses)
+        if self.expired():
+            pending = "; ".join(s.describe() for s in statuses if not s.terminal)
+            return outcome(self.kind, self.run_ids, statuses, "timeout", f"deadline passed before the end: {pending}")
+        self.log.info("waiting: %s", "; ".join(s.describe() for s in statuses))
+        return None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         attempt = 0
-        while True:
-            try:
-                statuses = await self.statuses()
-            except (DataloopError, ValueError) as exc:
-                yield TriggerEvent(outcome(self.kind, self.run_ids, [], "error", str(exc)))
-                return
-            if all(s.terminal for s in statuses):
-                yield TriggerEvent(outcome(self.kind, self.run_ids, statuses))
-                return
-            if self.expired():
-                pending = "; ".join(s.describe() for s in statuses if not s.terminal)
-                yield TriggerEvent(outcome(self.kind, self.run_ids, statuses, "timeout",
-                                           f"deadline passed before the end: {pending}"))
-                return
-            self.log.info("waiting: %s", "; ".join(s.describe() for s in statuses))
+        while (payload := await self.check()) is None:
             await self.sleep(attempt)
             attempt += 1
+        yield TriggerEvent(payload)
 
     async def on_kill(self) -> None:
         """Cancel the runs still going (only on a user's kill of the deferred task; never on restarts)."""

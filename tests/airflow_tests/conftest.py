@@ -62,6 +62,35 @@ def demo_env(demo, default_conn, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3 protocol server (moto) on 127.0.0.1 for the session."""
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server._server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_dataset(client, demo, s3_endpoint, unique):
+    """A dataset of the demo project backed by a fresh bucket holding data/0.txt .. data/2.txt."""
+    import boto3
+    key, secret = "test-key", "test-secret"
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                      region_name="us-east-1")
+    bucket = unique("bucket")
+    s3.create_bucket(Bucket=bucket)
+    for index in range(3):
+        s3.put_object(Bucket=bucket, Key=f"data/{index}.txt", Body=f"object {index}".encode())
+    project = client.projects.get(project_id=demo["project_id"])
+    integration = project.integrations.create_s3_compatible_api(unique("s3"), key, secret, s3_endpoint)
+    driver = project.drivers.create(unique("driver"), "s3", integration.id, bucket, integration_type="s3",
+                                    path="data", endpoint=s3_endpoint)
+    return project.datasets.create(unique("external"), driver_id=driver.id)
+
+
+@pytest.fixture(scope="session")
 def airflow_db():
     """A fresh metadata DB for this session (for ``dag.test()``)."""
     from airflow.utils import db

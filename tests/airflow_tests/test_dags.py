@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from dags_examples.main_job import Annotator
 from dags_examples.seed import make_images
-
-KEY, SECRET = "test-key", "test-secret"
 
 
 def run_dag(dag_id: str):
@@ -50,31 +46,8 @@ def test_pipeline_on_new_items(airflow_db, client, demo_env, monkeypatch, unique
     assert all(len(dataset.items.get(item_id=i.id).annotations.list()) == 1 for i in items)
 
 
-@pytest.fixture
-def s3_dataset(client, demo_env, unique, monkeypatch):
-    boto3 = pytest.importorskip("boto3")
-    moto_server = pytest.importorskip("moto.server")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server._server.server_address[:2]
-    endpoint = f"http://{host}:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET,
-                      region_name="us-east-1")
-    bucket = unique("bucket")
-    s3.create_bucket(Bucket=bucket)
-    for index in range(3):
-        s3.put_object(Bucket=bucket, Key=f"data/{index}.txt", Body=f"object {index}".encode())
-    project = client.projects.get(project_id=demo_env["project_id"])
-    integration = project.integrations.create_s3_compatible_api(unique("s3"), KEY, SECRET, endpoint)
-    driver = project.drivers.create(unique("driver"), "s3", integration.id, bucket, integration_type="s3",
-                                    path="data", endpoint=endpoint)
-    dataset = project.datasets.create(unique("external"), driver_id=driver.id)
-    monkeypatch.setenv("DATALOOP_DEMO_S3_DATASET_ID", dataset.id)
-    yield dataset
-    server.stop()
-
-
-def test_s3_sync_then_export(airflow_db, client, demo_env, s3_dataset):
+def test_s3_sync_then_export(airflow_db, client, demo_env, s3_dataset, monkeypatch):
+    monkeypatch.setenv("DATALOOP_DEMO_S3_DATASET_ID", s3_dataset.id)
     dag_run, states = run_dag("dataloop_s3_sync")
     assert dag_run.state == "success", states
     names = sorted(i.filename for i in s3_dataset.items.list().all() if i.type == "file")

@@ -245,3 +245,21 @@ def test_templated_fields_render(default_conn):
     create.render_template_fields({"run_id": "r1", "params": {"who": "a@b.c"}, "ds": "2026-01-01"},
                                   jinja_env=jinja2.Environment())
     assert (create.task_name, create.assignee_ids, create.filters) == ("t r1", ["a@b.c"], {"dir": "/2026-01-01"})
+
+
+def test_execute_pipeline_blocking_with_an_input(client, demo, default_conn, context, dataset, tmp_path):
+    item = dataset.items.upload(local_path=make_images(tmp_path, 1, seed=9)[0])
+    result = DataloopExecutePipelineOperator(task_id="t", pipeline_id=demo["pipeline_id"],
+                                             execution_input={"item": item.id}, timeout=120).execute(context)
+    assert result["statuses"] == ["success"] and len(result["pipeline_execution_ids"]) == 1
+
+
+def test_external_storage_sync_blocking_and_fire_and_forget(client, default_conn, context, s3_dataset):
+    from dataloop_provider.operators.datasets import DataloopExternalStorageSyncOperator
+    started = DataloopExternalStorageSyncOperator(task_id="s", dataset_id=s3_dataset.id,
+                                                  wait_for_completion=False).execute(context)
+    assert started["command_id"] == context["ti"].xcoms["run_ids"][0]
+    client.runs.wait("command", started["command_id"], timeout=60)
+    result = DataloopExternalStorageSyncOperator(task_id="s", dataset_id=s3_dataset.id, timeout=60,
+                                                 **FAST).execute(context)
+    assert result["status"] == "success" and result["counts"].get("unchangedCount") == 3

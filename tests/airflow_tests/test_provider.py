@@ -28,8 +28,10 @@ def test_every_listed_module_and_class_exists():
 
 def test_connection_form_is_declared():
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    assert ProvidersManagerTaskRuntime().hooks["dataloop"].hook_class_name == \
+        "dataloop_provider.hooks.dataloop.DataloopHook"
     manager = ProvidersManager()
-    assert manager.hooks["dataloop"].hook_class_name == "dataloop_provider.hooks.dataloop.DataloopHook"
     widgets = manager.connection_form_widgets
     assert widgets["extra__dataloop__client_secret"].is_sensitive
     assert {"extra__dataloop__client_id", "extra__dataloop__verify", "extra__dataloop__ca_bundle",

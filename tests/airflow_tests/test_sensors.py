@@ -128,3 +128,28 @@ def test_data_interval_templates_render(default_conn):
     assert (sensor.dataset_id, sensor.since, sensor.until) == ("d1", str(start), str(end))
     trigger = sensor.trigger(time.time() + 10)
     assert (trigger.since, trigger.until) == ("2026-01-01T00:00:00.000Z", "2026-01-01T01:00:00.000Z")
+
+
+@pytest.mark.parametrize("kind", ["task", "new items", "pipeline execution"])
+def test_other_sensors_reschedule_while_not_done(client, demo, default_conn, context, dataset, unique, kind):
+    if kind == "task":
+        item = dataset.items.upload(local_path=b"r", remote_path="/" + unique("r"), remote_name="r.txt")
+        task = dataset.tasks.create(task_name=unique("task"), assignee_ids=[demo["annotator"]], items=[item.id])
+        sensor = DataloopTaskCompletionSensor(task_id="s", annotation_task_id=task.id, mode="reschedule")
+    elif kind == "new items":
+        sensor = DataloopNewItemsSensor(task_id="s", dataset_id=dataset.id, filters={"dir": "/" + unique("none")},
+                                        since=datetime.now(timezone.utc), until=None, mode="reschedule")
+    else:
+        service = client.services.get(service_id=demo["service_id"])
+        service.pause()
+        try:
+            item = dataset.items.upload(local_path=b"q", remote_path="/" + unique("q"), remote_name="q.txt")
+            run = client.pipelines.get(pipeline_id=demo["pipeline_id"]).execute(execution_input={"item": item.id})
+            sensor = DataloopPipelineExecutionSensor(task_id="s", pipeline_execution_id=run.id, mode="reschedule")
+            with pytest.raises(AirflowRescheduleException):
+                sensor.execute(dict(context, task_reschedule_count=0))
+        finally:
+            service.resume()
+        return
+    with pytest.raises(AirflowRescheduleException):
+        sensor.execute(dict(context, task_reschedule_count=0))

@@ -126,3 +126,16 @@ def test_new_items_trigger(client, demo, default_conn, unique):
                                                   poll_interval=0.2, max_poll_interval=0.2,
                                                   deadline=time.time() + 0.5))
     assert event["event"] == "timeout" and "only 1 new item(s)" in event["message"]
+
+
+def test_platform_out_of_reach_polls_on_until_the_deadline(conn_env):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conn_env("dataloop_down", {"conn_type": "dataloop", "host": f"http://127.0.0.1:{port}", "password": "t",
+                               "extra": {"max_retries": 0}})
+    [event] = run_trigger(DataloopExecutionTrigger(run_ids=["e"], dataloop_conn_id="dataloop_down",
+                                                   poll_interval=0.2, max_poll_interval=0.2,
+                                                   deadline=time.time() + 1))
+    assert event["event"] == "timeout" and "out of reach" in event["message"]

@@ -309,6 +309,13 @@ def _item_query(filters) -> Tuple[dict, Optional[dict]]:
     return body["filter"], body.get("join")
 
 
+def _after_reference(row: dict, reference: Optional[Position]) -> bool:
+    """Whether the item was created after ``reference`` (so the caller cannot have seen it before)."""
+    if reference is None:
+        return True
+    return (_instant(row.get("createdAt"), "createdAt"), row["id"]) > (_instant(reference[0], "cursor"), reference[1])
+
+
 class ItemFeed(_KeysetFeed):
     """Items of a dataset created or updated, matching ``filters``: ``None`` (files that are not hidden), a
     ``Filters`` of items, or a dict (a bare DQL filter such as ``{"dir": "/raw"}``, added to those defaults, or a
@@ -346,8 +353,7 @@ class ItemFeed(_KeysetFeed):
                                               retry_safe=True)
 
     def _change(self, row: dict, reference: Optional[Position]) -> Optional[Tuple[str, dict]]:
-        created = self._field == "createdAt" or reference is None or \
-            (_instant(row.get("createdAt"), "createdAt"), row["id"]) > (_instant(reference[0], "cursor"), reference[1])
+        created = self._field == "createdAt" or _after_reference(row, reference)
         kind = ChangeKind.ITEM_CREATED if created else ChangeKind.ITEM_UPDATED
         if ("created" if created else "updated") not in self.events:
             return None

@@ -310,7 +310,7 @@ def test_a_task_node_wait_survives_an_emulator_restart(tmp_path, unique):
             wait_for(lambda: pipeline.pipeline_executions.get(run.id).node_status(review.node_id) == "in-progress")
     finally:
         server.stop()
-    server = EmulatorServer(data_dir, port=server.port).start()  # served where it was, as `serve --port` does
+    server = EmulatorServer(data_dir).start()  # on another port: the resumed run must call back to the new one
     try:
         with DataloopClient(base_url=server.url, token=server.token("tester@dataloop.local")) as client:
             pipeline = client.pipelines.get(pipeline_id=pipeline.id)

@@ -56,6 +56,9 @@ class EmulatorServer:
         self._server.keep_alive_conn_limit = keep_alive
         self._server.gateway = _Gateway
         self._server.prepare()  # binds now, so .url is known before start()
+        faas = self.emulator.extensions.get("faas")
+        if faas is not None:  # background runs (restored pipeline waits) call back here, whatever the port
+            faas.api_url = self.url + "/api/v1"
         self._thread: Optional[threading.Thread] = None
         self._stop_lock = threading.Lock()
         self._stopped = False

@@ -3,6 +3,7 @@
 ``ItemFeed`` (items of a dataset created or updated), ``RunFeed`` (executions or pipeline executions finishing) and
 ``TaskFeed`` (an annotation task reaching a threshold). ``poll()`` returns ``Change`` records, in order, each once;
 ``feed.cursor`` is a short opaque string to persist and pass back (``cursor=``) to resume after a restart.
+A feed object is polled from one thread at a time; its cursor is its whole state.
 
 How ``ItemFeed`` and ``RunFeed`` stay exact on nothing but the platform's own DQL queries (wire §2):
 

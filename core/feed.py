@@ -262,6 +262,7 @@ class _KeysetFeed:
             budget -= 1
             rows, more = self._settled_rows(response, want)
             for row in rows:
+                self._check_order(position, row)
                 position = (row[self._field], row["id"])
                 found = self._change(row, reference)
                 if found is not None:
@@ -271,6 +272,15 @@ class _KeysetFeed:
                         break
         self._position = self._reference = position
         return changes
+
+    def _check_order(self, position: Optional[Position], row: dict) -> None:
+        """A listing out of ``(timestamp, id)`` order (mixed timestamp formats) would make the feed skip changes:
+        fail loudly instead."""
+        if position is not None and (_instant(row[self._field], self._field), row["id"]) <= \
+                (_instant(position[0], "cursor"), position[1]):
+            raise DataloopError(f"{self.FEED} feed: the platform listed {row['id']} ({self._field} "
+                                f"{row[self._field]}) after {position[1] or 'the start'} ({position[0]}): not in "
+                                f"({self._field}, id) order, so the feed cannot follow this listing")
 
     def _settled_rows(self, response, want: int) -> Tuple[List[dict], bool]:
         """The page's rows stamped before the settle horizon, and whether a next page may hold more."""

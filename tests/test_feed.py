@@ -17,7 +17,7 @@ import pytest
 
 from dataloop_core import Filters, FiltersResource
 from dataloop_core.entities.pipeline_node import DatasetNode
-from dataloop_core.exceptions import BadRequest, InternalServerError, NotFound
+from dataloop_core.exceptions import BadRequest, DataloopError, InternalServerError, NotFound
 from dataloop_core.feed import DEFAULT_SETTLE, Change, ChangeKind, ItemFeed, RunFeed, TaskFeed
 
 MISSING_ID = "0" * 24
@@ -108,6 +108,19 @@ def test_many_changes_in_one_millisecond_page_through_exactly_once(client, datas
 
     assert [c.id for c in changes] == sorted(i.id for i in items)
     assert {c.at for c in changes} == {stamp}
+
+
+def test_a_listing_out_of_timestamp_order_fails_loudly(client, dataset, emulator):
+    """Timestamps in two formats sort wrongly as text (".500Z" before "Z"): the feed raises, it never skips."""
+    items = upload(dataset, "/fmt", 2)
+    store = emulator.emulator.store
+    for item, stamp in zip(items, ("2030-01-01T00:00:00Z", "2030-01-01T00:00:00.500Z")):  # set-up only
+        doc = store.get("item", item.id)
+        doc["createdAt"] = doc["updatedAt"] = stamp
+        store.replace("item", doc, touch=False)
+
+    with pytest.raises(DataloopError, match=r"not in \(updatedAt, id\) order"):
+        feed_of(client, dataset).poll()
 
 
 def test_bulk_update_ties_over_http_are_reported_once_each_as_updates(client, dataset):

@@ -86,7 +86,7 @@ class DataloopRunOperator(DataloopBaseOperator):
         self.timeout, self.poll_interval, self.max_poll_interval = timeout, poll_interval, max_poll_interval
         self.cancel_on_kill = cancel_on_kill
         self.run_ids: list = []
-        self._cancel = threading.Event()
+        self._cancel: Optional[threading.Event] = None
 
     # -- what a subclass provides ------------------------------------------------------------------------
     def start(self, context) -> list:
@@ -98,12 +98,12 @@ class DataloopRunOperator(DataloopBaseOperator):
         return {}
 
     def result(self, context, statuses: list) -> dict:
-        """The XCom return value (small plain JSON)."""
-        return {"kind": self.kind, "run_ids": capped(self.run_ids), "statuses": capped(s.status for s in statuses),
-                "outputs": capped(s.output for s in statuses)}
+        """The XCom return value (small plain JSON) from the runs' last statuses."""
+        raise NotImplementedError
 
     # -- flow ----------------------------------------------------------------------------------------------
     def execute(self, context):
+        self._cancel = threading.Event()
         self.run_ids = list(self.start(context))
         if not self.run_ids:
             raise AirflowException(f"{type(self).__name__} started no {self.kind.replace('_', ' ')}")
@@ -129,7 +129,8 @@ class DataloopRunOperator(DataloopBaseOperator):
 
     def on_kill(self) -> None:
         """Stop the blocking wait and cancel the remote runs that are still going."""
-        self._cancel.set()
+        if self._cancel is not None:
+            self._cancel.set()
         if self.cancel_on_kill:
             self._cancel_runs()
 

@@ -5,7 +5,7 @@ from typing import ClassVar, Optional
 
 from airflow.sdk.exceptions import AirflowException
 
-from dataloop_core.runs import RunKind, RunStatus
+from dataloop_core.runs import RunKind
 from dataloop_provider.sensors.base import DataloopSensor
 from dataloop_provider.triggers.runs import TRIGGERS
 

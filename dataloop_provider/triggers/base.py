@@ -14,11 +14,23 @@ from dataloop_provider.hooks.dataloop import DataloopHook
 BACKOFF = 1.5
 
 
-class DataloopTrigger(BaseTrigger):
+class SerializedFields:
+    """``serialize()`` of a trigger from the names of its kwargs: the base's ``common_fields`` and the subclass's
+    ``serialized_fields`` (each an attribute of the same name)."""
+
+    common_fields: ClassVar[tuple] = ()
+    serialized_fields: ClassVar[tuple] = ()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        cls = type(self)
+        return (f"{cls.__module__}.{cls.__qualname__}",
+                {name: getattr(self, name) for name in self.common_fields + self.serialized_fields})
+
+
+class DataloopTrigger(SerializedFields, BaseTrigger):
     """Base of the provider's task triggers; subclasses list their kwargs in ``serialized_fields``."""
 
-    serialized_fields: ClassVar[tuple] = ()
-    common_fields: ClassVar[tuple] = ("dataloop_conn_id", "deadline", "poll_interval", "max_poll_interval")
+    common_fields = ("dataloop_conn_id", "deadline", "poll_interval", "max_poll_interval")
 
     def __init__(self, *, dataloop_conn_id: str = DataloopHook.default_conn_name, deadline: Optional[float] = None,
                  poll_interval: float = 5.0, max_poll_interval: float = 60.0, **kwargs):
@@ -30,11 +42,6 @@ class DataloopTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = float(max_poll_interval)
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        cls = type(self)
-        return (f"{cls.__module__}.{cls.__qualname__}",
-                {name: getattr(self, name) for name in self.common_fields + self.serialized_fields})
 
     def hook(self) -> DataloopHook:
         return DataloopHook(self.dataloop_conn_id)

@@ -8,20 +8,21 @@ Event payload: ``{"kind", "count", "ids" (capped at 100), "changes" (first 20, p
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, ClassVar, Optional
+from typing import AsyncIterator, ClassVar, Optional
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from dataloop_core.feed import ItemFeed, TaskFeed
 from dataloop_provider.hooks.dataloop import DataloopHook
+from dataloop_provider.triggers.base import SerializedFields
 
 MAX_IDS, MAX_CHANGES = 100, 20
 
 
-class DataloopFeedTrigger(BaseEventTrigger):
+class DataloopFeedTrigger(SerializedFields, BaseEventTrigger):
     """Poll a feed every ``poll_interval`` s; one event per batch of new changes. Subclasses build the feed."""
 
-    serialized_fields: ClassVar[tuple] = ()
+    common_fields = ("dataloop_conn_id", "poll_interval", "max_changes")
     cursor_key: ClassVar[str] = "dataloop_feed_cursor"
 
     def __init__(self, *, dataloop_conn_id: str = DataloopHook.default_conn_name, poll_interval: float = 30.0,
@@ -32,11 +33,6 @@ class DataloopFeedTrigger(BaseEventTrigger):
                              f"{poll_interval} and {max_changes}")
         self.dataloop_conn_id, self.poll_interval, self.max_changes = dataloop_conn_id, poll_interval, max_changes
         self._cursor: Optional[str] = None
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        cls = type(self)
-        names = ("dataloop_conn_id", "poll_interval", "max_changes") + self.serialized_fields
-        return f"{cls.__module__}.{cls.__qualname__}", {name: getattr(self, name) for name in names}
 
     def feed(self, client, cursor: Optional[str]):
         raise NotImplementedError

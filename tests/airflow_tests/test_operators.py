@@ -233,7 +233,6 @@ def test_export_json_and_zip_then_clone(default_conn, context, dataset, tmp_path
 
 
 def test_templated_fields_render(default_conn):
-    from airflow.sdk.definitions._internal.templater import Templater  # noqa: F401 (same engine as a task run)
     import jinja2
     op = DataloopSyncPushOperator(task_id="p", dataset_id="{{ params.ds }}", local_dir="/data/{{ ds_nodash }}",
                                   shard="{{ params.shard }}")

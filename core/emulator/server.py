@@ -11,6 +11,7 @@ from cheroot import wsgi
 
 from .app import Emulator
 from .auth import DEFAULT_EMAIL, DEFAULT_TTL
+from .compression import GzipResponses
 
 # Sized for load (50 concurrent clients, 0 resets: bench/bench_load.py); cheroot's defaults are a listen queue
 # of 5 and 10 kept-alive connections, which reset connections under a few dozen clients.
@@ -26,7 +27,7 @@ class _Gateway(wsgi.Gateway_10):
     def get_environ(self):
         environ = super().get_environ()
         environ[SOCKET_KEY] = self.req.conn.socket
-        faults = self.req.server.wsgi_app.faults
+        faults = self.req.server.wsgi_app.app.faults
         self._truncate_left = None
         if faults is not None and faults.match(environ["REQUEST_METHOD"], environ["PATH_INFO"], truncate=True):
             self._truncate_left = -1  # set to half the body at its first write
@@ -51,7 +52,7 @@ class EmulatorServer:
                  threads: int = THREADS, max_threads: int = MAX_THREADS, queue_size: int = QUEUE_SIZE,
                  keep_alive: int = KEEP_ALIVE):
         self.emulator = Emulator(data_dir, enable_faults=enable_faults)
-        self._server = wsgi.Server((host, port), self.emulator, numthreads=threads, max=max_threads,
+        self._server = wsgi.Server((host, port), GzipResponses(self.emulator), numthreads=threads, max=max_threads,
                                    request_queue_size=queue_size, server_name="dataloop-emulator", timeout=60)
         self._server.keep_alive_conn_limit = keep_alive
         self._server.gateway = _Gateway

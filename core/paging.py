@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, List, Optional
 
 from .filters import KEYSET_RESOURCES, Filters, FiltersOperations
@@ -30,6 +31,7 @@ class PagedEntities:
         if self.page_offset < 0 or self.page_size < 0:
             raise ValueError(f"page_offset and page_size must be >= 0 (got {self.page_offset}, {self.page_size})")
         self.items: List[Any] = []
+        self._envelope: dict = {}
         self.items_count = 0
         self.total_pages_count = 0
         self.has_next_page = False
@@ -67,7 +69,11 @@ class PagedEntities:
             self.page_size = page_size
         if page_offset is not None:
             self.page_offset = page_offset
-        envelope = self._fetch(self._body(self.page_offset, after_id)) or {}
+        return self._take(self._fetch(self._body(self.page_offset, after_id)))
+
+    def _take(self, envelope: Optional[dict]) -> List[Any]:
+        """Make ``envelope`` the current page."""
+        self._envelope = envelope = envelope or {}
         self.items = [self._build(j) for j in envelope.get("items") or []]
         self.items_count = envelope.get("totalItemsCount", self.items_count)
         self.total_pages_count = envelope.get("totalPagesCount", self.total_pages_count)
@@ -102,12 +108,29 @@ class PagedEntities:
         if self.page_size == 0:
             raise ValueError(f"page_size=0 only counts ({self.items_count} matches; len() gives it): "
                              "list with a page_size of 1 or more")
+        if self._keyset:
+            yield from self._keyset_pages()
+            return
         yield self.items
         while self.has_next_page and self.items:
             page = self.next_page()
             if not page:
                 return
             yield page
+
+    def _keyset_pages(self) -> Iterator[List[Any]]:
+        """Keyset pages, each next one already on its way while the caller uses the current one."""
+        walk = keyset_walk(self._fetch, lambda last_id: self._body(0, last_id), self._envelope)
+        try:
+            next(walk)  # the current page, already taken
+            yield self.items
+            for envelope in walk:
+                self.page_offset += 1
+                if not self._take(envelope):
+                    return
+                yield self.items
+        finally:
+            walk.close()
 
     def all(self) -> Iterator[Any]:
         """Yield every entity of every page, starting from the first page."""
@@ -124,6 +147,26 @@ class PagedEntities:
 
     def __repr__(self) -> str:
         return f"PagedEntities(items_count={self.items_count}, page={self.page_offset}, page_size={self.page_size})"
+
+
+def keyset_walk(fetch: FetchPage, body_after: Callable[[str], dict], envelope: dict) -> Iterator[dict]:
+    """``envelope`` and the keyset pages after it. The next page is requested (on one background thread) as soon
+    as the current one's last id is known, before the caller builds or uses the current one: while the caller
+    works, one request is in flight. It follows a page with a last id and ``hasNextPage``; closing the walk
+    drops a request still in flight."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="keyset-page")
+    try:
+        while True:
+            items = envelope.get("items") if isinstance(envelope, dict) else None
+            last = items[-1] if isinstance(items, list) and items else None
+            last_id = last.get("id") if isinstance(last, dict) else None
+            pending = pool.submit(fetch, body_after(last_id)) if last_id and envelope.get("hasNextPage") else None
+            yield envelope
+            if pending is None:
+                return
+            envelope = pending.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _id_clause(after_id: str, operator: FiltersOperations):

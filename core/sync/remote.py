@@ -1,12 +1,14 @@
 """The remote side: items of a dataset under a remote folder, listed by keyset paging (id ascending)."""
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Iterator, List, Optional, Union
 
 from .._repository import path
 from .._transfer import normalize_remote_path, remote_hash, remote_size
 from ..exceptions import SDKError
 from ..filters import Filters
+from ..paging import keyset_walk
 from .journal import RemoteFile
 
 PAGE_SIZE = 1000
@@ -60,14 +62,22 @@ def list_files(transport, dataset_id: str, root: str, extra: Union[None, dict, F
     user_and, user_or = _filter_clauses(extra)
     clauses = [{"hidden": False}, {"type": "file"}] + ([{"filename": root + "/**"}] if root != "/" else [])
     clauses += [c for c in user_and if c not in clauses]
-    last_id = None
-    while True:
+
+    def body(last_id: Optional[str]) -> dict:
         query = {"$and": clauses + ([{"id": {"$gt": last_id}}] if last_id else [])}
         if user_or:
             query = {"$or": user_or, **query}
-        body = {"filter": query, "sort": {"id": "ascending"}, "page": 0, "pageSize": page_size,
-                "resource": "items"}
-        envelope = transport.json("POST", path("/datasets/{}/query", dataset_id), json=body, retry_safe=True)
+        return {"filter": query, "sort": {"id": "ascending"}, "page": 0, "pageSize": page_size, "resource": "items"}
+
+    def fetch(query: dict) -> dict:
+        return transport.json("POST", path("/datasets/{}/query", dataset_id), json=query, retry_safe=True)
+
+    with closing(keyset_walk(fetch, body, fetch(body(None)))) as envelopes:  # page k+1 travels while k is used
+        yield from _pages(envelopes, dataset_id, root)
+
+
+def _pages(envelopes, dataset_id: str, root: str) -> Iterator[List[RemoteFile]]:
+    for envelope in envelopes:
         items = envelope.get("items") if isinstance(envelope, dict) else None
         if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") for i in items):
             raise SDKError("3001", f"malformed listing of dataset {dataset_id}: expected a page of items, got "
@@ -78,9 +88,6 @@ def list_files(transport, dataset_id: str, root: str, extra: Union[None, dict, F
             if rel:
                 page.append(RemoteFile(rel, item["id"], remote_size(item), remote_hash(item)))
         yield page
-        if not items or not envelope.get("hasNextPage"):
-            return
-        last_id = items[-1]["id"]
 
 
 def delete_item(transport, item_id: str) -> None:

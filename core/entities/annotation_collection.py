@@ -6,7 +6,7 @@ import json
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
-import numpy as np
+from .._lazy import numpy as np
 
 from ..exceptions import NotFound
 from .annotation import Annotation, ViewAnnotationOptions

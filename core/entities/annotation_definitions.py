@@ -10,7 +10,7 @@ import io
 import math
 from typing import Any, Dict, Optional, Tuple
 
-import numpy as np
+from .._lazy import numpy as np
 
 Color = Tuple[int, int, int, int]
 

@@ -238,6 +238,7 @@ def test_8_export_with_lock_keeps_the_dataset_locked_until_unlocked(api, dataset
     assert command["status"] == "success"
     locked = api.ok("get", f"/datasets/{dataset['id']}")
     assert locked["readonly"] is True and locked["locked"] is True
+    api.ok("patch", f"/datasets/{dataset['id']}", json=locked)  # a full-document update while locked
     assert api.ok("patch", f"/datasets/{dataset['id']}/unlock")["readonly"] is False
     assert api.ok("get", f"/datasets/{dataset['id']}")["readonly"] is False
     response = api.patch(f"/datasets/{dataset['id']}/unlock")

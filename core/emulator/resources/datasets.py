@@ -12,10 +12,10 @@ from .ontologies import new_ontology
 from .projects import get_project, project_role
 from .recipes import new_recipe
 
-EDITABLE = ("name", "metadata", "expirationOptions", "indexDriver", "enableSyncWithCloned", "readonly", "driver")
+# ``readonly`` is not editable: it shows an export's lock (the SDK's set_readonly is a deprecated no-op)
+EDITABLE = ("name", "metadata", "expirationOptions", "indexDriver", "enableSyncWithCloned", "driver")
 UPDATE_SHAPE = {"name": STRING, "metadata": OBJECT, "metadata.system": OBJECT, "expirationOptions": nullable(OBJECT),
-                "indexDriver": STRING, "enableSyncWithCloned": nullable(BOOL), "readonly": BOOL,
-                "driver": nullable(STRING)}
+                "indexDriver": STRING, "enableSyncWithCloned": nullable(BOOL), "driver": nullable(STRING)}
 FILES = "json_extract(doc, '$.type') = 'file' AND coalesce(json_extract(doc, '$.hidden'), 0) = 0"
 PRIVATE = ("lockedUntil", "schema")  # kept in the document, never shown in the dataset's JSON
 DEFAULT_LOCK_SECONDS = 60  # an export's lock without lockTimeoutSec (see PLATFORM_NOTES.md)
@@ -37,7 +37,7 @@ def present(ctx, doc: dict) -> dict:
     store, dataset_id = ctx.store, doc["id"]
     locked = is_locked(doc)
     shown = {k: v for k, v in doc.items() if k not in PRIVATE}
-    return {**shown, "locked": locked, "readonly": bool(doc.get("readonly")) or locked,
+    return {**shown, "locked": locked, "readonly": locked,
             "itemsCount": store.count("item", dataset_id, FILES),
             "annotated": store.count("item", dataset_id, FILES + " AND json_extract(doc, '$.annotated') = 1"),
             "annotationsCount": store.count("annotation", dataset_id)}

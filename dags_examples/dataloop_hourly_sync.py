@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 
 from airflow.sdk import DAG, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowSkipException
 
 from dataloop_provider.operators.datasets import DataloopExportAnnotationsOperator
 from dataloop_provider.operators.executions import DataloopExecuteFunctionOperator

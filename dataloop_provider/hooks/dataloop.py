@@ -12,7 +12,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from dataloop_core import DataloopClient
 from dataloop_core.credentials import Credentials

@@ -7,8 +7,8 @@ import time
 from functools import cached_property
 from typing import ClassVar, Optional, Sequence
 
-from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk import BaseOperator
+from airflow.providers.common.compat.sdk import AirflowException, conf
 
 from dataloop_core.exceptions import RunCancelled, RunTimeout
 from dataloop_core.runs import RunKind, RunStatus

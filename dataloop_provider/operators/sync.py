@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Optional
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from dataloop_core import sync
 from dataloop_provider.links.dataloop import DataloopDatasetLink

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from dataloop_provider.links.dataloop import DataloopTaskLink
 from dataloop_provider.operators.base import DataloopBaseOperator, template_fields

@@ -6,8 +6,8 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Optional
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, conf
 
 from dataloop_provider.hooks.dataloop import DataloopHook
 

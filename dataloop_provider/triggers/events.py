@@ -37,15 +37,20 @@ class DataloopFeedTrigger(SerializedFields, BaseEventTrigger):
     def feed(self, client, cursor: Optional[str]):
         raise NotImplementedError
 
+    @property
+    def state_store(self):
+        """The watched asset's state store (Airflow 3.3+ triggerer), else None."""
+        return getattr(self, "asset_state_store", None)
+
     async def load_cursor(self) -> Optional[str]:
-        if self.asset_state_store is not None:
-            return await self.asset_state_store.aget(self.cursor_key)
+        if self.state_store is not None:
+            return await self.state_store.aget(self.cursor_key)
         return self._cursor
 
     async def save_cursor(self, cursor: Optional[str]) -> None:
         self._cursor = cursor
-        if self.asset_state_store is not None:
-            await self.asset_state_store.aset(self.cursor_key, cursor)
+        if self.state_store is not None:
+            await self.state_store.aset(self.cursor_key, cursor)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll forever; after each event the cursor is saved, so a restart resumes after the changes already

@@ -134,7 +134,7 @@ def run_trigger(trigger, events: int = 1, timeout: float = 60):
 
 def deferred(operator, context):
     """Run ``operator.execute`` expecting a deferral; returns the TaskDeferred."""
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.providers.common.compat.sdk import TaskDeferred
     with pytest.raises(TaskDeferred) as caught:
         operator.execute(context)
     return caught.value

@@ -9,7 +9,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from dataloop_provider.hooks.dataloop import DataloopHook, gate_url
 

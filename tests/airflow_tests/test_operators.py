@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from dags_examples.seed import make_images
 from dataloop_provider.operators.datasets import DataloopCloneDatasetOperator, DataloopExportAnnotationsOperator

@@ -6,7 +6,12 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowRescheduleException, AirflowSensorTimeout
+from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout
+
+try:  # Airflow 3.3
+    from airflow.sdk.exceptions import AirflowRescheduleException
+except ImportError:  # Airflow 3.1
+    from airflow.exceptions import AirflowRescheduleException
 
 from dataloop_provider.sensors.items import DataloopNewItemsSensor
 from dataloop_provider.sensors.runs import (DataloopCommandSensor, DataloopExecutionSensor,

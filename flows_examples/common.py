@@ -25,3 +25,24 @@ def prefect_home(work: Path):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextmanager
+def prefect_api():
+    """A temporary local Prefect API whose URL is in the settings, so processes the flow starts (Dask workers)
+    report to it; without one, each such process would start a temporary server of its own."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    server = SubprocessASGIServer()
+    server.start(timeout=int(PREFECT_SETTINGS["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            try:
+                yield server.api_url
+            finally:  # send the last logs and events before the server goes
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+                APILogWorker.drain_all()
+                EventsWorker.drain_all()
+    finally:
+        server.stop()

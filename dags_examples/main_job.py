@@ -92,7 +92,10 @@ def describe(task_id: str, index: int, value) -> str:
     if task_id == "wait_for_annotators":
         return f"wait_for_annotators: task {value['id']} {value['status']} ({value['percent']}%)"
     if task_id == "export":
-        return f"export: {value['bytes']} bytes of items and annotations in {value['path']}"
+        with open(value["path"], encoding="utf-8") as handle:
+            items = json.load(handle)
+        annotations = sum(len(item.get("annotations") or []) for item in items)
+        return f"export: {len(items)} item(s) with {annotations} annotation(s) ({value['bytes']} bytes) in {value['path']}"
     return f"{task_id}: {value}"
 
 
@@ -119,8 +122,11 @@ def main() -> int:
             print(f"running DAG {DAG_ID} with `airflow dags test` (Airflow home {home}) ...", flush=True)
             code = airflow(home, env, "dags", "test", DAG_ID, log=log)
             annotator.stop.set()
-            for task_id, index, value in task_results(home):
+            results = task_results(home)
+            for task_id, index, value in results:
                 print("  " + describe(task_id, index, value))
+            if code == 0 and "new_items" not in {task_id for task_id, _, _ in results}:
+                print("  new_items: no new files (the dataset already holds them): the rest of the run was skipped")
             print(f"DAG run {'succeeded' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
             if code != 0:
                 print(log.read_text()[-5000:])

@@ -95,7 +95,8 @@ def describe(task_id: str, index: int, value) -> str:
         with open(value["path"], encoding="utf-8") as handle:
             items = json.load(handle)
         annotations = sum(len(item.get("annotations") or []) for item in items)
-        return f"export: {len(items)} item(s) with {annotations} annotation(s) ({value['bytes']} bytes) in {value['path']}"
+        return (f"export: {len(items)} item(s) with {annotations} annotation(s) ({value['bytes']} bytes) in "
+                f"{value['path']}")
     return f"{task_id}: {value}"
 
 

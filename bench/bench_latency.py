@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from latency_link import Link
 
@@ -102,26 +103,32 @@ def emulator(link: Link, data_dir: str):
 
 
 def run_measured(argv: list, env: dict) -> tuple:
-    """(stdout, cpu seconds, peak RSS MB) of one child process, from its rusage."""
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # read both pipes to the end, then reap with wait4 to get this child's own rusage
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ, "out")
-    selector.register(process.stderr, selectors.EVENT_READ, "err")
-    chunks = {"out": [], "err": []}
-    while selector.get_map():
-        for key, _ in selector.select():
-            data = os.read(key.fileobj.fileno(), 1 << 16)
-            if data:
-                chunks[key.data].append(data)
-            else:
-                selector.unregister(key.fileobj)
-    out, err = b"".join(chunks["out"]).decode(), b"".join(chunks["err"]).decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}): {err.strip()[-800:]}")
-    return out, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """(stdout, cpu seconds, peak RSS MB) of one child process.
+
+    CPU comes from the child's rusage (``wait4``). Peak RSS comes from GNU time's ``%M``: a child's own
+    ``ru_maxrss`` starts at its forking parent's peak (Linux carries it across exec), which here is this process.
+    """
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name] if os.path.exists("/usr/bin/time") else []
+        process = subprocess.Popen(timed + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        selector = selectors.DefaultSelector()  # read both pipes to the end, then reap with wait4
+        selector.register(process.stdout, selectors.EVENT_READ, "out")
+        selector.register(process.stderr, selectors.EVENT_READ, "err")
+        chunks = {"out": [], "err": []}
+        while selector.get_map():
+            for key, _ in selector.select():
+                data = os.read(key.fileobj.fileno(), 1 << 16)
+                if data:
+                    chunks[key.data].append(data)
+                else:
+                    selector.unregister(key.fileobj)
+        out, err = b"".join(chunks["out"]).decode(), b"".join(chunks["err"]).decode()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}): {err.strip()[-800:]}")
+        rss = rss_file.read().strip().splitlines()
+    return out, usage.ru_utime + usage.ru_stime, int(rss[-1]) / 1024 if timed and rss else None
 
 
 def ensure_dtlpy() -> str:
@@ -169,6 +176,35 @@ class Clients:
         out, cpu, rss = run_measured([ensure_dtlpy(), self.sdk_script, mode, dataset_id, target], self.sdk_env)
         seconds, count = out.strip().splitlines()[-1].split()
         return {"seconds": float(seconds), "files": int(count), "cpu_s": cpu, "rss_mb": rss}
+
+
+def raw_transfers(url: str, token: str, direction: str, dataset_id: str, folder: str) -> dict:
+    """The raw ceiling: bare concurrent multipart POSTs (push) or binary GETs of every item (pull), ``OUR_WORKERS``
+    threads over one pooled session; no hashing, journal, listing or checks."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(pool_connections=OUR_WORKERS, pool_maxsize=OUR_WORKERS))
+    session.headers["authorization"] = f"Bearer {token}"
+    api = f"{url}/api/v1"
+    if direction == "push":
+        def one(name: str) -> None:
+            with open(os.path.join(folder, name), "rb") as handle:
+                session.post(f"{api}/datasets/{dataset_id}/items", data={"type": "file", "path": "/raw/" + name},
+                             files={"file": (name, handle)}).raise_for_status()
+        work = sorted(os.listdir(folder))
+    else:
+        def one(item_id: str) -> None:
+            with session.get(f"{api}/items/{item_id}/stream", stream=True) as response:
+                response.raise_for_status()
+                for _ in response.iter_content(1 << 20):
+                    pass
+        body = {"filter": {"$and": [{"type": "file"}]}, "page": 0, "pageSize": 10_000, "resource": "items"}
+        work = [i["id"] for i in session.post(f"{api}/datasets/{dataset_id}/query", json=body).json()["items"]]
+    started = time.monotonic()
+    with ThreadPoolExecutor(OUR_WORKERS) as pool:
+        list(pool.map(one, work))
+    return {"seconds": time.monotonic() - started, "files": len(work)}
 
 
 # -- bounds ---------------------------------------------------------------------------------------------
@@ -272,22 +308,29 @@ def measure_at(clients: Clients, fresh, files: str, listed: str, big_item: str, 
     journal = os.path.join(work, f"j-{tag}")
     out = {"bandwidth_mb_s": round(bandwidth_mb_s(clients.url, clients.token, big_item, args.big_mb << 20), 1),
            "page_bytes": page_bytes(clients.url, clients.token, listed)}
-    out["push"] = {"ours": clients.sync("push", files, ours_ds, journal),
-                   "sdk": clients.sdk("push", sdk_ds, files)}
-    pulled = os.path.join(work, f"pull-{tag}")
-    out["pull"] = {"ours": clients.sync("pull", pulled + "-ours", ours_ds, journal + "-pull"),
-                   "sdk": clients.sdk("pull", ours_ds, pulled + "-sdk")}
-    shutil.rmtree(pulled + "-ours", ignore_errors=True)
-    shutil.rmtree(pulled + "-sdk", ignore_errors=True)
-    out["list"] = {"ours": clients.our_list(listed), "sdk": clients.sdk("list", listed, "-")}
-    out["noop"] = {"ours": clients.sync("push", files, ours_ds, journal),
+    pushes, pulls, raw_push, raw_pull, lists = [], [], [], [], []
+    for round_ in range(args.rounds):  # ours and the raw loops alternate, so load drift hits both; best counts
+        dataset = ours_ds if round_ == 0 else fresh(f"ours-{tag}-{round_}")
+        pushes.append(clients.sync("push", files, dataset, f"{journal}-{round_}"))
+        raw_push.append(raw_transfers(clients.url, clients.token, "push", fresh(f"raw-{tag}-{round_}"), files))
+        pulled = os.path.join(work, f"pull-{tag}-{round_}")
+        pulls.append(clients.sync("pull", pulled, ours_ds, f"{journal}-pull-{round_}"))
+        shutil.rmtree(pulled, ignore_errors=True)
+        raw_pull.append(raw_transfers(clients.url, clients.token, "pull", ours_ds, files))
+        lists.append(clients.our_list(listed))
+    best = lambda runs: min(runs, key=lambda r: r["seconds"])  # noqa: E731
+    out["push"] = {"ours": best(pushes), "sdk": clients.sdk("push", sdk_ds, files), "raw": best(raw_push)}
+    out["pull"] = {"ours": best(pulls), "sdk": clients.sdk("pull", ours_ds, os.path.join(work, f"pull-{tag}-sdk")),
+                   "raw": best(raw_pull)}
+    shutil.rmtree(os.path.join(work, f"pull-{tag}-sdk"), ignore_errors=True)
+    out["list"] = {"ours": best(lists), "sdk": clients.sdk("list", listed, "-")}
+    out["noop"] = {"ours": clients.sync("push", files, ours_ds, f"{journal}-0"),
                    "sdk": clients.sdk("push", sdk_ds, files)}
     for measure in ("push", "pull", "list"):
-        for who in ("ours", "sdk"):
-            entry = out[measure][who]
+        for entry in out[measure].values():
             entry["per_s"] = round(entry["files"] / entry["seconds"], 1)
     for who in ("ours", "sdk"):  # CPU of the push beyond the no-op re-sync's (start-up, sign-in, listing)
-        extra = out["push"][who]["cpu_s"] - (out["noop"][who]["cpu_s"] if who == "ours" else 0)
+        extra = pushes[0]["cpu_s"] - out["noop"]["ours"]["cpu_s"] if who == "ours" else out["push"]["sdk"]["cpu_s"]
         out["push"][who]["cpu_ms_per_file"] = round(1000 * extra / args.files, 2)
     if rtt:
         transfer_bound = OUR_WORKERS / (rtt / 1000)
@@ -319,7 +362,8 @@ def measure_scale(clients: Clients, fresh, counts: list, work: str) -> dict:
 def table(results: dict) -> str:
     rtts = list(results["rtt"])
     head = ["measure"] + [f"{who} {rtt} ms" for rtt in rtts for who in ("ours", "SDK")] + \
-           [f"ours / SDK {rtt} ms" for rtt in rtts] + [f"ours vs bound {rtt} ms" for rtt in rtts if float(rtt)]
+           [f"ours / SDK {rtt} ms" for rtt in rtts] + [f"ours vs bound {rtt} ms" for rtt in rtts if float(rtt)] + \
+           [f"ours vs raw {rtt} ms" for rtt in rtts]
     rows = [head, ["---"] * len(head)]
     labels = {"push": "push (files/s)", "pull": "pull (files/s)", "list": "list (items/s)",
               "noop": "no-op re-sync (s)"}
@@ -340,6 +384,10 @@ def table(results: dict) -> str:
                      "list": bounds["list_items_s"]}.get(measure)
             row.append(f"{100 * results['rtt'][rtt][measure]['ours'][key] / bound:.0f}% of {bound:,.0f}"
                        if bound else "")
+        for rtt in rtts:
+            raw = results["rtt"][rtt][measure].get("raw")
+            row.append(f"{100 * results['rtt'][rtt][measure]['ours'][key] / raw[key]:.0f}% of {raw[key]:,.0f}"
+                       if raw else "")
         rows.append(row)
     row = ["client CPU per upload (ms)"]
     for rtt in rtts:
@@ -355,6 +403,7 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=1000, help="100 KB files pushed and pulled")
     parser.add_argument("--list", type=int, default=20_000, help="items in the listed dataset")
     parser.add_argument("--big-mb", type=int, default=64, help="MiB of the binary that measures bandwidth")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of our runs and the raw loops (best counts)")
     parser.add_argument("--scale", type=numbers, default=[], help="file counts for the scale run, e.g. 1000,10000")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--link", help=argparse.SUPPRESS)  # set when re-run inside the client namespace

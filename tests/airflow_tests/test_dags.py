@@ -35,6 +35,20 @@ def test_hourly_sync_end_to_end(airflow_db, client, demo_env):
     assert annotator.done[task.id] == 8 and client.runs.status("task", task.id).succeeded
     exports = list(Path(demo_env["export_dir"]).rglob("*.json"))
     assert len(exports) == 1 and exports[0].stat().st_size > 0
+    links = stored_links(dag_run)
+    assert links[("create_task", "_link_DataloopTaskLink")].endswith(f"/tasks/{task.id}")
+    assert links[("push", "_link_DataloopDatasetLink")].endswith(f"/datasets/{dataset.id}/items")
+    assert "/executions/" in links[("pre_annotate", "_link_DataloopExecutionLink")]
+
+
+def stored_links(dag_run) -> dict:
+    """The "See in Dataloop" URLs Airflow rendered from XCom at the end of each task: {(task, key): url}."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    with create_session() as session:
+        rows = session.query(XComModel).filter(XComModel.run_id == dag_run.run_id,
+                                               XComModel.key.like("_link_%")).all()
+        return {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
 
 
 def test_pipeline_on_new_items(airflow_db, client, demo_env, monkeypatch, unique, tmp_path):

@@ -1,8 +1,7 @@
 """Airflow leg: a fresh AIRFLOW_HOME (SQLite) per session, set before anything imports airflow; the emulator's
-connection as ``AIRFLOW_CONN_DATALOOP_DEFAULT`` (JSON form); helpers to run operators and triggers for real."""
+connection as ``AIRFLOW_CONN_DATALOOP_DEFAULT`` (JSON form); seeded demo data, moto S3, the metadata DB."""
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
@@ -12,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from .helpers import TaskInstanceStub
 
 REPO = Path(__file__).resolve().parents[2]
 HOME = tempfile.mkdtemp(prefix="airflow-home-")
@@ -98,43 +99,7 @@ def airflow_db():
     return HOME
 
 
-class TaskInstanceStub:
-    """What a task instance gives operators and sensors outside a DAG run: XCom by key, first reschedule."""
-
-    def __init__(self):
-        self.xcoms: dict = {}
-
-    def xcom_push(self, key: str, value) -> None:
-        json.dumps(value)  # XCom values must be plain JSON
-        self.xcoms[key] = value
-
-    def xcom_pull(self, key: str = "return_value", **_):
-        return self.xcoms.get(key)
-
-    def get_first_reschedule_date(self, context):
-        return None
-
-
 @pytest.fixture
 def context():
+    """An operator's context outside a DAG run: a task instance with XCom by key."""
     return {"ti": TaskInstanceStub()}
-
-
-def run_trigger(trigger, events: int = 1, timeout: float = 60):
-    """Run a trigger on a fresh event loop until it yields ``events`` events; returns their payloads."""
-    async def collect():
-        payloads = []
-        async for event in trigger.run():
-            payloads.append(event.payload)
-            if len(payloads) >= events:
-                break
-        return payloads
-    return asyncio.run(asyncio.wait_for(collect(), timeout))
-
-
-def deferred(operator, context):
-    """Run ``operator.execute`` expecting a deferral; returns the TaskDeferred."""
-    from airflow.providers.common.compat.sdk import TaskDeferred
-    with pytest.raises(TaskDeferred) as caught:
-        operator.execute(context)
-    return caught.value

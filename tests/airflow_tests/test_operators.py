@@ -18,7 +18,7 @@ from dataloop_provider.operators.sync import DataloopSyncPullOperator, DataloopS
 from dataloop_provider.operators.tasks import (DataloopAddItemsToTaskOperator, DataloopCreateQATaskOperator,
                                                DataloopCreateTaskOperator)
 from dataloop_provider.triggers.runs import DataloopExecutionTrigger, DataloopPipelineExecutionTrigger
-from tests.airflow_tests.conftest import deferred, run_trigger
+from .helpers import deferred, run_trigger
 
 FAST = {"poll_interval": 0.2, "max_poll_interval": 1}
 

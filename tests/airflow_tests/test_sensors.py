@@ -18,7 +18,7 @@ from dataloop_provider.sensors.runs import (DataloopCommandSensor, DataloopExecu
                                             DataloopPipelineExecutionSensor, DataloopTaskCompletionSensor)
 from dataloop_provider.triggers.items import DataloopNewItemsTrigger
 from dataloop_provider.triggers.runs import DataloopCommandTrigger, DataloopExecutionTrigger, DataloopTaskTrigger
-from tests.airflow_tests.conftest import deferred, run_trigger
+from .helpers import deferred, run_trigger
 
 
 @pytest.fixture

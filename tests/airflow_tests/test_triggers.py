@@ -11,7 +11,7 @@ import pytest
 from dataloop_provider.triggers.items import DataloopNewItemsTrigger
 from dataloop_provider.triggers.runs import (DataloopCommandTrigger, DataloopExecutionTrigger,
                                              DataloopPipelineExecutionTrigger, DataloopTaskTrigger)
-from tests.airflow_tests.conftest import run_trigger
+from .helpers import run_trigger
 
 FAR = 4102444800.0  # 2100-01-01: a deadline that never passes in a test
 

@@ -1,0 +1,44 @@
+"""Helpers of the Airflow leg's tests: a task instance's XCom half, running triggers and catching deferrals."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+
+class TaskInstanceStub:
+    """What a task instance gives operators and sensors outside a DAG run: XCom by key, first reschedule."""
+
+    def __init__(self):
+        self.xcoms: dict = {}
+
+    def xcom_push(self, key: str, value) -> None:
+        json.dumps(value)  # XCom values must be plain JSON
+        self.xcoms[key] = value
+
+    def xcom_pull(self, key: str = "return_value", **_):
+        return self.xcoms.get(key)
+
+    def get_first_reschedule_date(self, context):
+        return None
+
+
+def run_trigger(trigger, events: int = 1, timeout: float = 60):
+    """Run a trigger on a fresh event loop until it yields ``events`` events; returns their payloads."""
+    async def collect():
+        payloads = []
+        async for event in trigger.run():
+            payloads.append(event.payload)
+            if len(payloads) >= events:
+                break
+        return payloads
+    return asyncio.run(asyncio.wait_for(collect(), timeout))
+
+
+def deferred(operator, context):
+    """Run ``operator.execute`` expecting a deferral; returns the TaskDeferred."""
+    from airflow.providers.common.compat.sdk import TaskDeferred
+    with pytest.raises(TaskDeferred) as caught:
+        operator.execute(context)
+    return caught.value

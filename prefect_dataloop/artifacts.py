@@ -1,5 +1,8 @@
 """What a run shows in the Prefect UI: a throttled progress artifact, a table of each sync summary, and markdown
-links to the Dataloop objects it touched. Outside a flow or task run every function here does nothing."""
+links to the Dataloop objects it touched. Outside a flow or task run every function here does nothing.
+
+Prefect's artifact functions return coroutines in async runs; ours are called from sync code (block methods,
+worker threads), so they always ask for the sync form (``_sync=True``)."""
 from __future__ import annotations
 
 import contextvars
@@ -35,7 +38,8 @@ class ProgressArtifact:
     def __init__(self, description: str, interval: float = 2.0):
         self.interval, self._last, self._lock = interval, 0.0, threading.Lock()
         self._context = contextvars.copy_context()
-        self._id = create_progress_artifact(progress=0.0, description=description) if in_run() else None
+        self._id = create_progress_artifact(progress=0.0, description=description, _sync=True) if in_run() \
+            else None
         self.updates = 0
 
     def update(self, percent: Optional[float], force: bool = False) -> None:
@@ -48,7 +52,7 @@ class ProgressArtifact:
             self._last = now
             self.updates += 1
             self._context.copy().run(update_progress_artifact, artifact_id=self._id,
-                                     progress=max(0.0, min(100.0, float(percent))))
+                                     progress=max(0.0, min(100.0, float(percent))), _sync=True)
 
     def on_sync(self, snapshot) -> None:
         """A ``dataloop_core.sync`` progress callback."""
@@ -63,7 +67,8 @@ class ProgressArtifact:
 
 
 def sync_summary_table(summary: dict, title: str) -> None:
-    """A table artifact of one sync summary (counts first, then up to 50 failures with their reasons)."""
+    """A table artifact of one sync summary (counts first, then up to 50 failures with their reasons), keyed
+    ``dataloop-sync-<direction>`` (``...-shard-<i>-of-<n>`` for one shard)."""
     if not in_run():
         return
     rows = [{"measure": name, "value": summary.get(name)}
@@ -72,8 +77,9 @@ def sync_summary_table(summary: dict, title: str) -> None:
             if name in summary]
     rows += [{"measure": f"failed: {f['path']}", "value": f["reason"]}
              for f in summary.get("failed", [])[:MAX_FAILURE_ROWS]]
-    create_table_artifact(table=rows, key=artifact_key("dataloop-sync", summary.get("direction", "")),
-                          description=title)
+    shard = summary.get("shard") if isinstance(summary.get("shard"), str) else None
+    create_table_artifact(table=rows, description=title, _sync=True, key=artifact_key(
+        "dataloop-sync", summary.get("direction", ""), *(("shard", shard.replace("/", "-of-")) if shard else ())))
 
 
 def links(title: str, targets: Iterable[Tuple[str, str]]) -> None:
@@ -81,7 +87,8 @@ def links(title: str, targets: Iterable[Tuple[str, str]]) -> None:
     if not in_run():
         return
     lines = [f"### {title}", ""] + [f"- [{label}]({url})" for label, url in targets]
-    create_markdown_artifact(markdown="\n".join(lines), key=artifact_key("dataloop", title), description=title)
+    create_markdown_artifact(markdown="\n".join(lines), key=artifact_key("dataloop", title), description=title,
+                             _sync=True)
 
 
 def console_url(client, project_id: str, *path: str) -> str:

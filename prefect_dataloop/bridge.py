@@ -80,9 +80,9 @@ def relay_dataloop_events(credentials: DataloopCredentials, feeds: List[dict],
     client, relayed = credentials.get_client(), {}
     for spec in feeds:
         name = cursor_variable(state_prefix, spec)
-        feed = build_feed(client, spec, Variable.get(name, default=None))
+        feed = build_feed(client, spec, Variable.get(name, default=None, _sync=True))
         names = relay(feed, (spec.get("items") or {}).get("dataset_id"), max_changes)
-        Variable.set(name, feed.cursor, overwrite=True)
+        Variable.set(name, feed.cursor, overwrite=True, _sync=True)
         for event in names:
             relayed[event] = relayed.get(event, 0) + 1
     get_run_logger().info("relayed %d change(s): %s", sum(relayed.values()), relayed or "none")

@@ -81,7 +81,7 @@ class DataloopCredentials(CredentialsBlock):
     def get_client(self) -> DataloopClient:
         """The process-wide client for these credentials (built once, thread-safe, shared by tasks)."""
         if self._reload_from:
-            return DataloopCredentials.load(self._reload_from).get_client()
+            return DataloopCredentials.load(self._reload_from, _sync=True).get_client()
         base_url = self.base_url or os.environ.get("DATALOOP_BASE_URL")
         if not base_url:
             raise ValueError("DataloopCredentials: base_url is empty and DATALOOP_BASE_URL is not set")

@@ -9,7 +9,7 @@ and so does a timeout unless ``cancel_on_timeout`` is off.
 from __future__ import annotations
 
 import threading
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, Optional
 
 from prefect._internal.compatibility.async_dispatch import async_dispatch
@@ -27,11 +27,11 @@ class DataloopJobRun(JobRun):
     """One run of a Dataloop function or pipeline (an execution or a pipeline execution), by kind and id."""
 
     def __init__(self, credentials: DataloopCredentials, kind: str, run_id: str, *, timeout: Optional[float],
-                 poll_interval: Optional[float] = None, cancel_on_timeout: bool = True,
-                 links: tuple = (), related: tuple = (), **options: Any):
+                 poll_interval: Optional[float] = None, cancel_on_timeout: bool = True, related: tuple = (),
+                 **options: Any):
         self.credentials, self.kind, self.run_id = credentials, kind, run_id
         self.timeout, self.poll_interval, self.cancel_on_timeout = timeout, poll_interval, cancel_on_timeout
-        self.links, self.related, self.options = tuple(links), tuple(related), options
+        self.related, self.options = tuple(related), options
         self.final: Optional[dict] = None   # the status the wait ended with
         self.last: Optional[dict] = None    # the latest status read while waiting
         self._cancel = threading.Event()
@@ -128,13 +128,14 @@ class _DataloopJob(JobBlock, ABC):
         artifacts.links(f"{self._block_type_name} {run_id}", links)
         return DataloopJobRun(self.credentials, kind, run_id, timeout=self.timeout_seconds,
                               poll_interval=self.poll_interval_seconds, cancel_on_timeout=self.cancel_on_timeout,
-                              links=links, related=related, **options)
+                              related=related, **options)
 
     def _project(self):
         return self.credentials.get_client().projects.get(project_name=self.project_name)
 
+    @abstractmethod
     def _start(self, execution_input: Optional[dict]) -> DataloopJobRun:
-        raise NotImplementedError
+        """Start the remote run."""
 
     async def atrigger(self, execution_input: Optional[dict] = None) -> DataloopJobRun:
         """Async twin of :meth:`trigger`."""

@@ -44,6 +44,7 @@ def _sync(dataset: DataloopDataset, direction: str, local_dir: str, shard, **opt
     progress = artifacts.ProgressArtifact(f"Dataloop {direction} {local_dir} ({shard or 'all'})")
     method = dataset.push_folder if direction == "push" else dataset.pull_folder
     summary = method(local_dir, shard=shard, progress=progress.on_sync, **options)
+    artifacts.sync_summary_table(summary, f"{direction} of {local_dir}, shard {shard or 'all'}")
     get_run_logger().info("%s shard %s: transferred %d, skipped %d, failed %d", direction, shard or "all",
                           summary["transferred"], summary["skipped"], summary["failed_count"])
     return summary

@@ -17,7 +17,7 @@ def files_under(root) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_sync_folder_to_dataset__shards_artifacts_and_event(dataset_block, dataset, folder, tmp_path, emitted):
+def test_sync_folder_to_dataset__shards_artifacts_and_event(dataset_block, dataset, folder, token, emitted):
     summary, run_id = run_flow(sync_folder_to_dataset, dataset_block, str(folder), shards=3, workers=4)
 
     assert (summary["transferred"], summary["skipped"], summary["failed_count"], summary["shards"]) == (12, 0, 0, 3)
@@ -29,15 +29,18 @@ def test_sync_folder_to_dataset__shards_artifacts_and_event(dataset_block, datas
     found = artifacts_of(run_id)
     kinds = [a.type for a in found]
     assert kinds.count("progress") == 3 and all(a.data == 100.0 for a in found if a.type == "progress")
-    table = next(a for a in found if a.type == "table")
-    rows = {row["measure"]: row["value"] for row in json.loads(table.data)}
-    assert table.key == "dataloop-sync-push" and rows["transferred"] == 12 and rows["shards"] == 3
+    tables = {a.key: {row["measure"]: row["value"] for row in json.loads(a.data)} for a in found if a.type == "table"}
+    assert sorted(tables) == ["dataloop-sync-push", *(f"dataloop-sync-push-shard-{i}-of-3" for i in range(3))]
+    assert tables["dataloop-sync-push"]["transferred"] == 12 and tables["dataloop-sync-push"]["shards"] == 3
+    assert sum(tables[f"dataloop-sync-push-shard-{i}-of-3"]["transferred"] for i in range(3)) == 12
     markdown = next(a for a in found if a.type == "markdown")
     assert dataset.id in markdown.data and dataset.project_id in markdown.data
 
+    assert token not in json.dumps(summary) + "".join(str(a.data) for a in found)
     [event] = emitted("dataloop.dataset.sync")
     assert event.event == "dataloop.dataset.sync.completed"
     assert event.resource.id == f"dataloop.dataset.{dataset.id}" and event.payload["transferred"] == 12
+    assert token not in event.model_dump_json()
 
     again, _ = run_flow(sync_folder_to_dataset, dataset_block, str(folder), shards=3, workers=4)
     assert (again["transferred"], again["skipped"]) == (0, 12)

@@ -2,6 +2,7 @@
 that end in success, failure, timeout and cancel (by the job run, and by cancelling the flow run itself)."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -114,6 +115,22 @@ def test_cancelling_the_flow_run_cancels_the_remote_job(function, client, tmp_pa
         signal.signal(signal.SIGTERM, previous)
     assert type(raised.value).__name__ == "TerminationSignal" and delivered
     assert remote_status(client, started["id"]) in ("terminated", "aborted", "failed")
+
+
+def test_job_blocks_are_awaitable_in_async_flows(function):
+    block = function("echo", execution_input={"config": "async"})
+
+    @flow
+    async def run_async():
+        run = await block.trigger()
+        await run.wait_for_completion()
+        return await run.fetch_result()
+
+    state = asyncio.run(run_async(return_state=True))
+    assert state.result()["output"]["echo"] == "async"
+    found = artifacts_of(state.state_details.flow_run_id)
+    assert {a.type for a in found} == {"progress", "markdown"} and all(a.data == 100.0 for a in found
+                                                                        if a.type == "progress")
 
 
 def test_run_tasks__execute_then_wait(function, credentials):

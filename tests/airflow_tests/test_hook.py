@@ -100,3 +100,17 @@ def test_async_path_fetches_the_connection_without_blocking(emulator, default_co
         return client, await asyncio.to_thread(client.projects.list)
     client, projects = asyncio.run(use())
     assert client.base_url == emulator.url and isinstance(projects, list)
+
+
+def test_an_operator_on_a_wrong_token_fails_at_once_without_it(emulator, token, conn_env, caplog, context):
+    from dataloop_core.exceptions import Unauthorized
+    from dataloop_provider.operators.executions import DataloopExecuteFunctionOperator
+    wrong = token[:-4] + "AAAA"
+    conn_env("dataloop_wrong", {"conn_type": "dataloop", "host": emulator.url, "password": wrong})
+    caplog.set_level(logging.DEBUG)
+    started = time.monotonic()
+    with pytest.raises(Unauthorized) as caught:
+        DataloopExecuteFunctionOperator(task_id="t", service_id="0" * 24, dataloop_conn_id="dataloop_wrong",
+                                        ).execute(context)
+    assert time.monotonic() - started < 5 and "401" in str(caught.value)
+    assert wrong not in str(caught.value) and wrong not in caplog.text and wrong not in repr(caught.value)

@@ -11,10 +11,12 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 
 from dataloop_core import DataloopClient
+from dataloop_core.credentials import Credentials
 
 LOGO_URL = "https://avatars.githubusercontent.com/u/40313981?s=200&v=4"
 DOCS_URL = "https://github.com/dataloop-ai/dtlpy-documentation"
 ENV_HINT = "DATALOOP_TOKEN, or DATALOOP_CLIENT_ID and DATALOOP_CLIENT_SECRET"
+ENV_SIGN_IN = ("DATALOOP_TOKEN", "DATALOOP_CLIENT_ID", "DATALOOP_CLIENT_SECRET", "DATALOOP_REFRESH_TOKEN")
 
 _clients: dict = {}
 _clients_lock = threading.Lock()
@@ -66,6 +68,7 @@ class DataloopCredentials(CredentialsBlock):
         default=None, title="CA bundle", description="A CA bundle file to verify the server's certificate with.")
     request_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for each HTTP response.")
     _reload_from: Optional[str] = PrivateAttr(None)  # set on a copy unpickled without its secrets
+    _loaded: Optional["DataloopCredentials"] = PrivateAttr(None)  # that copy's block, loaded once by name
 
     @model_validator(mode="after")
     def _one_sign_in(self) -> "DataloopCredentials":
@@ -81,36 +84,40 @@ class DataloopCredentials(CredentialsBlock):
     def get_client(self) -> DataloopClient:
         """The process-wide client for these credentials (built once, thread-safe, shared by tasks)."""
         if self._reload_from:
-            return DataloopCredentials.load(self._reload_from, _sync=True).get_client()
+            if self._loaded is None:
+                self._loaded = DataloopCredentials.load(self._reload_from, _sync=True)
+            return self._loaded.get_client()
         base_url = self.base_url or os.environ.get("DATALOOP_BASE_URL")
         if not base_url:
             raise ValueError("DataloopCredentials: base_url is empty and DATALOOP_BASE_URL is not set")
+        credentials = self._core_credentials()
         key = (base_url, self._fingerprint(), self.verify_ssl, self.ca_bundle, self.request_timeout)
         with _clients_lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = DataloopClient(
-                    base_url=base_url, credentials=self._core_credentials(),
-                    verify=self.ca_bundle or self.verify_ssl, timeout=(10.0, self.request_timeout))
+                client = _clients[key] = DataloopClient(base_url=base_url, credentials=credentials,
+                                                        verify=self.ca_bundle or self.verify_ssl,
+                                                        timeout=(10.0, self.request_timeout))
             return client
 
-    def _core_credentials(self):
-        from dataloop_core.credentials import Credentials
+    def _core_credentials(self) -> Credentials:
         if self.token is not None:
             return Credentials.from_token(self.token.get_secret_value())
         if self.client_id:
             return Credentials.from_m2m(self.client_id, self.client_secret.get_secret_value())
-        if not (os.environ.get("DATALOOP_TOKEN") or os.environ.get("DATALOOP_CLIENT_ID")
-                or os.environ.get("DATALOOP_REFRESH_TOKEN")):
+        found = Credentials.find_in_env()
+        if found is None:
             raise ValueError(f"DataloopCredentials: no token or client_id/client_secret, and {ENV_HINT} "
                              "is not set in this process's environment")
-        return Credentials.from_env()
+        return found
 
     def _fingerprint(self) -> str:
-        """A digest of the sign-in (so one cache entry per identity, without keeping a secret as a key)."""
+        """A digest of the sign-in (one cache entry per identity, without keeping a secret as a key)."""
         secret = self.token or self.client_secret
-        parts = [self.client_id or "", secret.get_secret_value() if secret is not None else "env",
-                 os.environ.get("DATALOOP_TOKEN", "") if secret is None else ""]
+        if secret is not None:
+            parts = [self.client_id or "", secret.get_secret_value()]
+        else:
+            parts = ["env", *(os.environ.get(name, "") for name in ENV_SIGN_IN)]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     # -- pickling (Dask and process task runners) ----------------------------------------------------

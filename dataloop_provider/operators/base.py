@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import ClassVar, Optional, Sequence
 
 from airflow.sdk import BaseOperator
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import AirflowException, ResumableJobMixin, conf
 
 from dataloop_core.exceptions import RunCancelled, RunTimeout
 from dataloop_core.runs import RunKind, RunStatus
@@ -63,8 +63,12 @@ class DataloopBaseOperator(BaseOperator):
         return self.hook.get_conn()
 
 
-class DataloopRunOperator(DataloopBaseOperator):
+class DataloopRunOperator(ResumableJobMixin, DataloopBaseOperator):
     """Starts runs of ``kind`` (``start`` returns their ids) and, unless ``wait_for_completion=False``, waits.
+
+    Resumable (Airflow 3.3 ``ResumableJobMixin``, ``durable=True``): the run ids are kept in the task's state
+    store, so a retry after a worker crash re-attaches to runs still going (or takes the result of runs that
+    succeeded) instead of starting them again.
 
     :param wait_for_completion: wait for the runs to end (default True).
     :param deferrable: wait on the triggerer instead of a worker slot (default ``[operators] default_deferrable``).
@@ -74,6 +78,7 @@ class DataloopRunOperator(DataloopBaseOperator):
     """
 
     kind: ClassVar[str]
+    external_id_key = "dataloop_run_ids"
 
     def __init__(self, *, wait_for_completion: bool = True,
                  deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -87,6 +92,7 @@ class DataloopRunOperator(DataloopBaseOperator):
         self.cancel_on_kill = cancel_on_kill
         self.run_ids: list = []
         self._cancel: Optional[threading.Event] = None
+        self._result: Optional[dict] = None
 
     # -- what a subclass provides ------------------------------------------------------------------------
     def start(self, context) -> list:
@@ -104,18 +110,47 @@ class DataloopRunOperator(DataloopBaseOperator):
     # -- flow ----------------------------------------------------------------------------------------------
     def execute(self, context):
         self._cancel = threading.Event()
+        if not self.wait_for_completion:
+            self.submit_job(context)
+            return self.result(context, self._statuses())
+        return self.execute_resumable(context)
+
+    # -- ResumableJobMixin: the "job" is the list of run ids ------------------------------------------------
+    def submit_job(self, context) -> list:
         self.run_ids = list(self.start(context))
         if not self.run_ids:
             raise AirflowException(f"{type(self).__name__} started no {self.kind.replace('_', ' ')}")
         context["ti"].xcom_push(key="run_ids", value=capped(self.run_ids))
-        if not self.wait_for_completion:
-            return self.result(context, self._statuses())
+        return self.run_ids
+
+    def get_job_status(self, external_id, context) -> str:
+        self.run_ids = list(external_id)
+        statuses = self._statuses()
+        if not all(s.terminal for s in statuses):
+            return "running"
+        return "succeeded" if all(s.succeeded for s in statuses) else "failed"
+
+    def is_job_active(self, status: str) -> bool:
+        return status == "running"
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return status == "succeeded"
+
+    def poll_until_complete(self, external_id, context):
+        """Wait for the runs: deferred (unless they already ended) or blocking; returns the XCom result."""
+        self.run_ids = list(external_id)
         if self.deferrable:
             statuses = self._statuses()
             if all(s.terminal for s in statuses):
                 return self._finish(context, statuses)
             self.defer(trigger=self._trigger(), method_name="execute_complete")
         return self._finish(context, *self._wait())
+
+    def get_job_result(self, external_id, context):
+        if self._result is None:  # runs that had already succeeded before this try
+            self.run_ids = list(external_id)
+            self._result = self.result(context, self._statuses())
+        return self._result
 
     def execute_complete(self, context, event: Optional[dict] = None):
         """Resume after the trigger: raise on failure / cancel / timeout / error with the platform's message."""
@@ -173,7 +208,8 @@ class DataloopRunOperator(DataloopBaseOperator):
         if failed:
             raise AirflowException("; ".join(s.describe() for s in failed))
         self.log.info("done: %s", "; ".join(s.describe() for s in statuses[:5]))
-        return self.result(context, statuses)
+        self._result = self.result(context, statuses)
+        return self._result
 
     def _cancel_runs(self) -> None:
         if self.kind == RunKind.TASK.value:

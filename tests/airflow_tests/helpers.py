@@ -8,10 +8,12 @@ import pytest
 
 
 class TaskInstanceStub:
-    """What a task instance gives operators and sensors outside a DAG run: XCom by key, first reschedule."""
+    """What a task instance gives operators and sensors outside a DAG run: XCom by key, first reschedule,
+    stats tags."""
 
     def __init__(self):
         self.xcoms: dict = {}
+        self.stats_tags: dict = {}
 
     def xcom_push(self, key: str, value) -> None:
         json.dumps(value)  # XCom values must be plain JSON
@@ -42,3 +44,17 @@ def deferred(operator, context):
     with pytest.raises(TaskDeferred) as caught:
         operator.execute(context)
     return caught.value
+
+
+class TaskStateStore:
+    """The task state store of Airflow 3.3 (kept across a task's tries), in memory."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def set(self, key, value) -> None:
+        json.dumps(value)
+        self.values[key] = value

@@ -262,3 +262,19 @@ def test_external_storage_sync_blocking_and_fire_and_forget(client, default_conn
     result = DataloopExternalStorageSyncOperator(task_id="s", dataset_id=s3_dataset.id, timeout=60,
                                                  **FAST).execute(context)
     assert result["status"] == "success" and result["counts"].get("unchangedCount") == 3
+
+
+def test_a_retry_reattaches_to_the_running_execution(client, demo, default_conn, context):
+    from .helpers import TaskStateStore
+    context["task_state_store"] = store = TaskStateStore()
+    first_try = DataloopExecuteFunctionOperator(task_id="t", service_id=demo["service_id"], function_name="block",
+                                                execution_input={"seconds": 2}, deferrable=True, **FAST)
+    deferred(first_try, context)  # then the worker dies: no execute_complete
+    [started] = store.values["dataloop_run_ids"]
+    retry = DataloopExecuteFunctionOperator(task_id="t", service_id=demo["service_id"], function_name="block",
+                                            execution_input={"seconds": 2}, **FAST)
+    result = retry.execute(context)
+    assert result["execution_ids"] == [started] and result["outputs"] == ["released"]
+    again = DataloopExecuteFunctionOperator(task_id="t", service_id=demo["service_id"], function_name="block",
+                                            execution_input={"seconds": 2}, **FAST).execute(context)
+    assert again["execution_ids"] == [started]  # already succeeded: its result, nothing started

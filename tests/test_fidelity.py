@@ -214,6 +214,8 @@ ENTITY_KEYS = {
                   "totalItems forReview issues",
     "annotation": "id url item itemId dataset datasetId type label attributes metadata creator createdAt updatedBy "
                   "updatedAt source hash",
+    "pipeline": "id name url creator orgId projectId compositionId status createdAt updatedAt updatedBy startNodes nodes "
+                "connections variables settings preview description revisions",
 }
 
 
@@ -223,7 +225,8 @@ def test_7_every_entity_has_the_platform_shape(api, project, dataset, items):
     [annotation] = api.ok("post", f"/items/{items[0]['id']}/annotations", json=[{"type": "class", "label": "x"}])
     docs = {"project": project, "recipe": recipe, "ontology": api.ok("get", f"/ontologies/{recipe['ontologyIds'][0]}"),
             "task": task, "assignment": api.ok("get", f"/assignments/{task['assignmentIds'][0]}"),
-            "annotation": annotation}
+            "annotation": annotation,
+            "pipeline": api.ok("post", "/pipelines", json={"name": "shape", "projectId": project["id"]})}
     for kind, keys in ENTITY_KEYS.items():
         assert set(keys.split()) <= set(docs[kind]), (kind, set(keys.split()) - set(docs[kind]))
 

@@ -61,7 +61,7 @@ def create(ctx):
            "status": "Created", "compositionId": None, "nodes": body.get("nodes") or [],
            "connections": body.get("connections") or [], "startNodes": body.get("startNodes") or [],
            "variables": [], "settings": body.get("settings") or {}, "description": body.get("description"),
-           "preview": body.get("preview"), "resetAt": None}
+           "preview": body.get("preview"), "resetAt": None, "revisions": []}
     doc["variables"] = _variables(ctx, body.get("variables") or [], pipeline_id)
     check_graph(doc)
     with ctx.store.transaction():

@@ -6,8 +6,9 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from dags_examples.main_job import Annotator, dataloop  # noqa: F401  (re-exported for the flow examples)
+from dags_examples.main_job import Annotator, dataloop
 
+__all__ = ["Annotator", "dataloop", "prefect_api", "prefect_home"]
 PREFECT_SETTINGS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
 

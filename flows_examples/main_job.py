@@ -8,7 +8,6 @@ Run: ``python -m flows_examples.main_job``.
 """
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time

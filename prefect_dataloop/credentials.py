@@ -5,7 +5,7 @@ import hashlib
 import os
 import pickle
 import threading
-from typing import Any, Optional
+from typing import Optional
 
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
@@ -63,7 +63,8 @@ class DataloopCredentials(CredentialsBlock):
     token: Optional[SecretStr] = Field(default=None, description="A Dataloop API token.")
     client_id: Optional[str] = Field(default=None, title="Client ID", description="An m2m (service account) client id.")
     client_secret: Optional[SecretStr] = Field(default=None, description="The m2m client secret.")
-    verify_ssl: bool = Field(default=True, title="Verify SSL", description="Whether to verify the server's TLS certificate.")
+    verify_ssl: bool = Field(default=True, title="Verify SSL",
+                             description="Whether to verify the server's TLS certificate.")
     ca_bundle: Optional[str] = Field(
         default=None, title="CA bundle", description="A CA bundle file to verify the server's certificate with.")
     request_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for each HTTP response.")

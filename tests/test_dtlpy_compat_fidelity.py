@@ -40,8 +40,6 @@ def test_export_lock_history_system_datasets_thumbnails_schema_clone(report):
     assert report["unsearchable_paths"] == [True, False]
 
 
-@pytest.mark.xfail(reason="needs core/emulator/commands.py to answer a command that failed at once as still "
-                          "running, so the SDK polls it and raises 424 naming it (reported, not owned here)")
 def test_clone_onto_a_taken_name_raises_424_naming_the_command(report):
     assert report["clone_onto_taken_name"] == [True, True]
 

@@ -52,10 +52,14 @@ class CommandRunner:
         doc["id"] = self.store.new_id()
         doc["url"] = f"{api_url}/commands/{doc['id']}"
         self.store.insert("command", doc)
+        created = self.store.get("command", doc["id"])
         done = threading.Event()
         self._pool.submit(self._run, doc["id"], work, done)
         done.wait(self.inline_wait)
-        return self.store.get("command", doc["id"])
+        current = self.store.get("command", doc["id"])
+        # a quick success is answered at once (saves the client a poll); a quick failure is answered as the platform
+        # answers every command, not yet run, so clients learn of it by polling (the SDK's 424 names the command)
+        return current if current["status"] != "failed" else created
 
     def _run(self, command_id: str, work: Callable[[Progress], dict], done: threading.Event) -> None:
         try:

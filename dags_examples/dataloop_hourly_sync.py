@@ -31,13 +31,17 @@ with DAG("dataloop_hourly_sync", schedule="@hourly", start_date=datetime(2026, 1
 
     @task(multiple_outputs=True)
     def new_items(summaries) -> dict:
-        """The items this run pushed: created since the earliest shard started; skip the rest when none."""
+        """The files this run pushed: created after the newest file before the push (by the platform's clock);
+        skip the rest of the run when there are none."""
         summaries = list(summaries)
         transferred = sum(s["transferred"] for s in summaries)
         if not transferred:
             raise AirflowSkipException("no new files: nothing to annotate")
-        since = min(s["started_at"] for s in summaries)
-        return {"transferred": transferred, "filters": {"createdAt": {"$gte": since}, "type": "file"}}
+        baselines = [s["created_after"] for s in summaries]
+        filters = {"type": "file"}
+        if None not in baselines:  # else the dataset was empty: every file is new
+            filters["createdAt"] = {"$gt": min(baselines)}
+        return {"transferred": transferred, "filters": filters}
 
     pushed = new_items(push.output)
 

@@ -3,14 +3,13 @@ shards: ``DataloopSyncPushOperator.partial(...).expand(shard=["0/4", "1/4", "2/4
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 from typing import Optional
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from dataloop_core import sync
 from dataloop_provider.links.dataloop import DataloopDatasetLink
-from dataloop_provider.triggers.items import platform_time
+from dataloop_provider.triggers.items import newest_created_at
 from dataloop_provider.operators.base import LOG_EVERY, MAX_LIST, DataloopBaseOperator, Throttle, template_fields
 
 
@@ -39,12 +38,16 @@ class DataloopSyncOperator(DataloopBaseOperator):
         """Direction-specific keyword arguments of the sync call."""
         return {}
 
+    def before(self, dataset) -> dict:
+        """Direction-specific facts read before the sync, added to the XCom result."""
+        return {}
+
     def execute(self, context) -> dict:
         self._cancel = threading.Event()
         dataset = self.client.datasets.get(dataset_id=self.dataset_id)
         DataloopDatasetLink.persist(context, dataset.platform_url)
         log = Throttle(self.log.info, self.progress_interval)
-        started = platform_time(datetime.now(timezone.utc))  # the items pushed now are created after this
+        facts = self.before(dataset)
 
         def progress(snapshot) -> None:
             log(f"{self.direction}: {snapshot.files_done}/{snapshot.files_total} files, "
@@ -65,7 +68,7 @@ class DataloopSyncOperator(DataloopBaseOperator):
                                    + (f"; and {more} more" if more > 0 else ""))
         result = summary.to_dict()
         result["failed"] = result["failed"][:MAX_LIST]
-        result.update(dataset_id=dataset.id, shard=self.shard, started_at=started)
+        result.update(dataset_id=dataset.id, shard=self.shard, **facts)
         return result
 
     def on_kill(self) -> None:
@@ -75,9 +78,17 @@ class DataloopSyncOperator(DataloopBaseOperator):
 
 
 class DataloopSyncPushOperator(DataloopSyncOperator):
-    """Make ``remote_path`` of the dataset hold the files of ``local_dir`` (uploads only what changed)."""
+    """Make ``remote_path`` of the dataset hold the files of ``local_dir`` (uploads only what changed).
+
+    The result's ``created_after`` is the platform's ``createdAt`` of the newest file before this push (None for
+    an empty dataset): the files this push created are those created after it, by the platform's own clock
+    (``{"createdAt": {"$gt": created_after}}``; with shards, take the oldest of them).
+    """
 
     direction = "push"
+
+    def before(self, dataset) -> dict:
+        return {"created_after": newest_created_at(self.client, dataset.id)}
 
 
 class DataloopSyncPullOperator(DataloopSyncOperator):

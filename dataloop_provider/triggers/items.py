@@ -8,7 +8,7 @@ from typing import AsyncIterator, Optional, Union
 
 from airflow.triggers.base import TriggerEvent
 
-from dataloop_core import Filters, FiltersOperations
+from dataloop_core import Filters, FiltersOperations, FiltersOrderByDirection
 from dataloop_core.exceptions import DataloopError
 from dataloop_provider.triggers.base import DataloopTrigger
 
@@ -40,6 +40,15 @@ def new_items(client, dataset_id: str, since=None, until=None, filters: Optional
     query.page_size = MAX_IDS
     page = client.datasets.get(dataset_id=dataset_id).items.list(filters=query)
     return {"dataset_id": dataset_id, "count": len(page), "item_ids": [item.id for item in page.items]}
+
+
+def newest_created_at(client, dataset_id: str) -> Optional[str]:
+    """The ``createdAt`` of the dataset's newest file as the platform wrote it (its clock, not ours), or None."""
+    query = Filters()
+    query.sort_by("createdAt", FiltersOrderByDirection.DESCENDING)
+    query.page_size = 1
+    page = client.datasets.get(dataset_id=dataset_id).items.list(filters=query)
+    return page.items[0].created_at if page.items else None
 
 
 class DataloopNewItemsTrigger(DataloopTrigger):

@@ -138,7 +138,8 @@ def test_sync_push_shards_then_pull(client, default_conn, context, dataset, tmp_
                                         shard=f"{i}/2", journal_dir=str(tmp_path / "j")).execute(context)
                for i in range(2)]
     assert sum(r["transferred"] for r in results) == 6 and all(r["ok"] for r in results)
-    assert {r["shard"] for r in results} == {"0/2", "1/2"} and results[0]["started_at"].endswith("Z")
+    assert {r["shard"] for r in results} == {"0/2", "1/2"} and results[0]["created_after"] is None
+    assert results[1]["created_after"].endswith("Z")  # the newest file shard 0 pushed, by the platform clock
     again = DataloopSyncPushOperator(task_id="push", dataset_id=dataset.id, local_dir=str(tmp_path / "src"),
                                      journal_dir=str(tmp_path / "j")).execute(context)
     assert again["transferred"] == 0 and again["skipped"] == 6

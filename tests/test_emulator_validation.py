@@ -256,3 +256,23 @@ def test_8_extreme_inputs_never_leak_a_500(api, world):
               {"filter": {"filename": "/" + "*" * 2000}}, {"filter": {"name": "x" * 100000}}]
     for body in bodies:
         assert query(api, world, body).status_code < 500, json.dumps(body)[:200]
+
+
+def test_7_faas_update_bodies_of_the_wrong_shape(client, package, unique):
+    """Services, packages, triggers and executions check their update bodies too; the document stays as it was."""
+    from dataloop_core.exceptions import BadRequest
+    service = package.services.deploy(service_name=unique("svc"))
+    trigger = service.triggers.create(name=unique("trg"), function_name="run", resource="Item", actions="Created")
+    execution = service.executions.create(function_name="echo", execution_input={"config": 1}, sync=True)
+    cases = [(f"/services/{service.id}", {"maxAttempts": "3"}, "maxAttempts"),
+             (f"/services/{service.id}", {"runtime": [1]}, "runtime"),
+             (f"/packages/{package.id}", {"requirements": "numpy"}, "requirements"),
+             (f"/triggers/{trigger.id}", {"spec": "on upload"}, "spec"),
+             (f"/triggers/{trigger.id}", {"active": "no"}, "active"),
+             (f"/executions/{execution.id}", {"maxAttempts": "two"}, "maxAttempts")]
+    for path, body, field in cases:
+        before = client.transport.json("GET", path)
+        with pytest.raises(BadRequest, match=f"^400: {field} must be "):
+            client.transport.json("PATCH", path, json=body)
+        after = client.transport.json("GET", path)
+        assert after.get(field) == before.get(field), path

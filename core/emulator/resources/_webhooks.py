@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from .. import dql
 from ..errors import BadRequest
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import STRING, Route
 from .projects import get_project, visible_projects
 
 METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
@@ -58,8 +58,11 @@ def get_one(ctx, webhook_id):
     return get_webhook(ctx, webhook_id)
 
 
+UPDATE_SHAPE = {"name": STRING, "hookUrl": STRING, "httpMethod": STRING}
+
+
 def update(ctx, webhook_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_webhook(ctx, webhook_id)
         doc.update({key: body[key] for key in EDITABLE if key in body})

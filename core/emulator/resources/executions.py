@@ -9,7 +9,7 @@ from .. import dql
 from ..errors import BadRequest
 from ..faas.runtime import FaasRuntime
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import NUMBER, OBJECT, Route, nullable
 from .datasets import get_dataset
 from .projects import get_project, visible_projects
 from .services import faas, get_service
@@ -119,8 +119,11 @@ def get_one(ctx, execution_id):
     return get_execution(ctx, execution_id)
 
 
+UPDATE_SHAPE = {"maxAttempts": NUMBER, "metadata": nullable(OBJECT)}
+
+
 def update(ctx, execution_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_execution(ctx, execution_id)
         if "maxAttempts" in body and (not isinstance(body["maxAttempts"], int) or body["maxAttempts"] < 1):

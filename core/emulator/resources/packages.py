@@ -12,7 +12,7 @@ from .. import dql
 from ..errors import BadRequest
 from ..faas.requirements import specifiers
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import BOOL, LIST, OBJECT, STRING, Route, nullable
 from . import _item_docs as item_docs
 from .datasets import new_dataset
 from .projects import get_project, project_role
@@ -162,8 +162,13 @@ def get_one(ctx, package_id):
     return present(get_package(ctx, package_id))
 
 
+UPDATE_SHAPE = {"name": STRING, "modules": nullable(LIST), "slots": nullable(LIST), "global": nullable(BOOL),
+                "codebase": nullable(OBJECT), "requirements": nullable(LIST), "serviceConfig": nullable(OBJECT),
+                "metadata": nullable(OBJECT), "description": nullable(STRING)}
+
+
 def update(ctx, package_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_package(ctx, package_id)
         if "name" in body and body["name"] != doc["name"]:

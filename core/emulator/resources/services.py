@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..faas.logstore import parse_time
 from ..faas.runtime import TERMINAL, FaasRuntime
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import BOOL, LIST, NUMBER, OBJECT, STRING, Route, nullable
 from .bots import service_bot
 from .packages import check_name, get_package
 from .projects import get_project
@@ -138,8 +138,15 @@ def get_one(ctx, service_id):
     return present(get_service(ctx, service_id))
 
 
+UPDATE_SHAPE = {"name": STRING, "runtime": nullable(OBJECT), "initParams": nullable(OBJECT), "secrets": nullable(LIST),
+                "integrations": nullable(LIST), "executionTimeout": nullable(NUMBER), "drainTime": nullable(NUMBER),
+                "maxAttempts": nullable(NUMBER), "active": BOOL, "metadata": nullable(OBJECT),
+                "runExecutionAsProcess": nullable(BOOL), "useUserJwt": nullable(BOOL), "config": nullable(OBJECT),
+                "settings": nullable(OBJECT), "versions": nullable(OBJECT), "botUserName": nullable(STRING)}
+
+
 def update(ctx, service_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     package = ctx.store.find("package", get_service(ctx, service_id)["packageId"]) or {}
     faas(ctx).environments.folder(package.get("requirements"))  # outside the write transaction: pip takes time
     with ctx.store.transaction():

@@ -11,7 +11,7 @@ from ..errors import BadRequest, EmulatorError
 from ..faas.cron import CronError, CronSchedule
 from ..faas.logstore import parse_time
 from ..ids import is_object_id
-from ..routing import Route
+from ..routing import BOOL, OBJECT, STRING, Route
 from . import _webhooks
 from ._webhooks import get_webhook
 from .packages import check_name
@@ -111,8 +111,11 @@ def get_one(ctx, trigger_id):
     return get_trigger(ctx, trigger_id)
 
 
+UPDATE_SHAPE = {"name": STRING, "active": BOOL, "spec": OBJECT, "scope": STRING, "type": STRING}
+
+
 def update(ctx, trigger_id):
-    body = ctx.json_object()
+    body = ctx.json_object(UPDATE_SHAPE)
     with ctx.store.transaction():
         doc = get_trigger(ctx, trigger_id)
         if "type" in body and body["type"] != doc["type"]:

@@ -83,7 +83,7 @@ def import_object(env, dataset: dict, s3, driver: dict, key: str, filename: str,
                                      "etag": etag}
         if etag and "-" not in etag:  # a single-part ETag is the object's md5
             system["md5"] = etag
-        with env.store.transaction():
+        with env.blobs.committing(env.store) as stage:  # the record commits first, then the bytes move in
             if existing is not None:
                 doc = existing
                 doc.setdefault("metadata", {})["system"] = {**(doc["metadata"].get("system") or {}), **system}
@@ -94,7 +94,7 @@ def import_object(env, dataset: dict, s3, driver: dict, key: str, filename: str,
                 doc = docs.new_doc(env, dataset, filename, "file", system)
                 env.store.insert("item", doc, scope=dataset["id"])
                 op = "created"
-            env.blobs.commit(temp_path, doc["id"])
+            stage(temp_path, doc["id"])
     finally:
         if os.path.exists(temp_path):
             os.remove(temp_path)

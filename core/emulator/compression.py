@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 
-MIN_SIZE = 1024  # smaller bodies fit a packet or two either way
+MIN_SIZE = 4096  # smaller bodies (an item's JSON, an upload's answer) fit in a few packets either way
 LEVEL = 1        # ~20x on listing JSON at ~4 ms per MB of one core; higher levels gain little more
 
 

@@ -186,7 +186,7 @@ class DataloopFunction(_DataloopJob):
         execution = service.executions.create(function_name=self.function_name,
                                               execution_input=execution_input or self.execution_input or {})
         self.logger.info("started execution %s of %s.%s", execution.id, self.service_name, self.function_name)
-        links = (("Service " + service.name, service.platform_url),)
+        links = ((f"Execution {execution.id} of service {service.name}", service.platform_url),)
         related = (events.resource("service", service.id, service.name, role="service"),)
         return self._run("execution", execution.id, links, related)
 
@@ -227,6 +227,6 @@ class DataloopPipeline(_DataloopJob):
         execution = pipeline.execute(execution_input=execution_input or self.execution_input)
         self.logger.info("started execution %s of pipeline %s", execution.id, pipeline.name)
         url = artifacts.console_url(self.credentials.get_client(), project.id, "pipelines", pipeline.id)
-        links = (("Pipeline " + pipeline.name, url),)
+        links = ((f"Execution {execution.id} of pipeline {pipeline.name}", url),)
         related = (events.resource("pipeline", pipeline.id, pipeline.name, role="pipeline"),)
         return self._run("pipeline_execution", execution.id, links, related, pipeline_id=pipeline.id)

@@ -54,7 +54,7 @@ def test_function_job__success_with_output_artifacts_and_event(function, emitted
     assert result["output"] == {"echo": {"answer": 42}, "greeting": "hello"}
     found = artifacts_of(flow_run_id)
     assert any(a.type == "progress" and a.data == 100.0 for a in found)
-    assert any(a.type == "markdown" and service.id in a.data for a in found)
+    assert any(a.type == "markdown" and service.id in a.data and run_id in a.data for a in found)
     [event] = emitted("dataloop.execution")
     assert (event.event, event.resource.id) == ("dataloop.execution.succeeded", f"dataloop.execution.{run_id}")
     assert event.related[0].id == f"dataloop.service.{service.id}"

@@ -15,6 +15,7 @@ from .credentials import DOCS_URL, LOGO_URL, DataloopCredentials
 
 MAX_LISTED = 1000       # items returned by list_items (plain JSON results stay small)
 MAX_IDS = 1000          # item ids returned by upload
+MAX_FAILURES = 100      # failures (path, reason) listed in a sync summary
 
 
 def as_filters(filters: Union[None, dict, Filters]) -> Optional[Filters]:
@@ -102,6 +103,7 @@ class DataloopDataset(Block):
     def _result(summary, dataset, shard) -> dict:
         data = summary.to_dict()
         data.setdefault("cancelled", False)
+        data["failed"] = data["failed"][:MAX_FAILURES]      # failed_count keeps the full count
         parsed = dataloop_sync.parse_shard(shard)
         data.update(dataset_id=dataset.id, dataset_name=dataset.name,
                     shard=None if parsed is None else f"{parsed[0]}/{parsed[1]}")

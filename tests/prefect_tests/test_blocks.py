@@ -96,6 +96,17 @@ def test_contradictory_fields_are_rejected(fields, message):
         DataloopCredentials(base_url="http://127.0.0.1:1", **fields)
 
 
+def test_tls_options_reach_the_client(emulator, token, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not checked until a request is made over TLS")
+    with_ca = DataloopCredentials(base_url=emulator.url, token=token, ca_bundle=str(bundle), request_timeout=7)
+    assert with_ca.get_client().transport.options.verify == str(bundle)
+    assert with_ca.get_client().transport.options.timeout == (10.0, 7)
+    insecure = DataloopCredentials(base_url=emulator.url, token=token, verify_ssl=False)
+    assert insecure.get_client().transport.options.verify is False
+    assert insecure.get_client().projects.list() is not None
+
+
 def test_missing_base_url_and_sign_in_are_named(monkeypatch):
     for name in ("DATALOOP_BASE_URL", "DATALOOP_TOKEN", "DATALOOP_CLIENT_ID", "DATALOOP_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)

@@ -34,11 +34,13 @@ def merge_summaries(summaries: List[dict]) -> dict:
 
 
 @flow(name="Sync a folder to a Dataloop dataset")
-def sync_folder_to_dataset(dataset: DataloopDataset, local_dir: str, shards: int = 4, workers: int = 8) -> dict:
+def sync_folder_to_dataset(dataset: DataloopDataset, local_dir: str, shards: int = 4, workers: int = 8,
+                           allow_failures: bool = False) -> dict:
     """Push ``local_dir`` into the dataset as ``shards`` disjoint shards mapped over the task runner.
 
-    Each shard resumes from its own journal, so a re-run sends only what is missing. Returns the merged
-    summary; a table artifact, a link to the dataset and a ``dataloop.dataset.sync.*`` event record it.
+    Each shard resumes from its own journal, so a re-run sends only what is missing. A shard whose files fail
+    is retried (twice) and then fails the flow, unless ``allow_failures``. Returns the merged summary; a table
+    artifact, a link to the dataset and a ``dataloop.dataset.sync.*`` event record it.
 
     Example:
         ```python
@@ -49,7 +51,7 @@ def sync_folder_to_dataset(dataset: DataloopDataset, local_dir: str, shards: int
         ```
     """
     futures = sync_push_shard.map(unmapped(dataset), unmapped(local_dir), shard=dataloop_sync.shards(shards),
-                                  workers=unmapped(workers))
+                                  workers=unmapped(workers), allow_failures=unmapped(allow_failures))
     summary = merge_summaries([future.result() for future in futures])
     get_run_logger().info("sync of %s: transferred %d, skipped %d, failed %d over %d shards", local_dir,
                           summary["transferred"], summary["skipped"], summary["failed_count"], shards)

@@ -40,28 +40,46 @@ def upload_to_dataset(dataset: DataloopDataset, local_path: str, remote_path: Op
     return result
 
 
-def _sync(dataset: DataloopDataset, direction: str, local_dir: str, shard, **options) -> dict:
+class SyncIncomplete(RuntimeError):
+    """Some files of a sync failed (the others are committed: a retry or re-run sends only what is missing)."""
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        first = "; ".join(f"{f['path']}: {f['reason']}" for f in summary["failed"][:3])
+        super().__init__(f"{summary['direction']} shard {summary.get('shard') or 'all'}: "
+                         f"{summary['failed_count']} file(s) failed ({first})")
+
+
+def _sync(dataset: DataloopDataset, direction: str, local_dir: str, shard, allow_failures: bool,
+          **options) -> dict:
     progress = artifacts.ProgressArtifact(f"Dataloop {direction} {local_dir} ({shard or 'all'})")
     method = dataset.push_folder if direction == "push" else dataset.pull_folder
     summary = method(local_dir, shard=shard, progress=progress.on_sync, **options)
     artifacts.sync_summary_table(summary, f"{direction} of {local_dir}, shard {shard or 'all'}")
     get_run_logger().info("%s shard %s: transferred %d, skipped %d, failed %d", direction, shard or "all",
                           summary["transferred"], summary["skipped"], summary["failed_count"])
+    if not summary["ok"] and not allow_failures:
+        raise SyncIncomplete(summary)
     return summary
 
 
 @task(name="Sync push (one shard)", **IDEMPOTENT)
-def sync_push_shard(dataset: DataloopDataset, local_dir: str, shard: Optional[str] = None,
-                    workers: int = 16) -> dict:
-    """Push one shard (``"i/n"``) of ``local_dir`` into the dataset; the shard's sync summary."""
-    return _sync(dataset, "push", local_dir, shard, workers=workers)
+def sync_push_shard(dataset: DataloopDataset, local_dir: str, shard: Optional[str] = None, workers: int = 16,
+                    allow_failures: bool = False) -> dict:
+    """Push one shard (``"i/n"``) of ``local_dir`` into the dataset; the shard's sync summary.
+
+    Files that fail raise ``SyncIncomplete`` (so Prefect retries the shard, which resumes and sends only
+    what is missing) unless ``allow_failures``, which returns the summary with them.
+    """
+    return _sync(dataset, "push", local_dir, shard, allow_failures, workers=workers)
 
 
 @task(name="Sync pull (one shard)", **IDEMPOTENT)
 def sync_pull_shard(dataset: DataloopDataset, local_dir: str, shard: Optional[str] = None,
-                    filters: Optional[dict] = None, workers: int = 16) -> dict:
-    """Pull one shard (``"i/n"``) of the dataset into ``local_dir``; the shard's sync summary."""
-    return _sync(dataset, "pull", local_dir, shard, filters=filters, workers=workers)
+                    filters: Optional[dict] = None, workers: int = 16, allow_failures: bool = False) -> dict:
+    """Pull one shard (``"i/n"``) of the dataset into ``local_dir``; the shard's sync summary (failures as in
+    :func:`sync_push_shard`)."""
+    return _sync(dataset, "pull", local_dir, shard, allow_failures, filters=filters, workers=workers)
 
 
 @task(name="List Dataloop items", **IDEMPOTENT)
@@ -185,6 +203,7 @@ def wait_for_task_progress(credentials: DataloopCredentials, task_id: str, min_p
     return _wait(credentials, "task", task_id, timeout, poll_interval, **options)
 
 
-__all__ = ["upload_to_dataset", "sync_push_shard", "sync_pull_shard", "list_items", "export_annotations",
-           "create_annotation_task", "create_qa_task", "add_items_to_task", "execute_function", "execute_pipeline",
-           "wait_for_execution", "wait_for_pipeline_execution", "wait_for_command", "wait_for_task_progress"]
+__all__ = ["upload_to_dataset", "sync_push_shard", "sync_pull_shard", "SyncIncomplete", "list_items",
+           "export_annotations", "create_annotation_task", "create_qa_task", "add_items_to_task", "execute_function",
+           "execute_pipeline", "wait_for_execution", "wait_for_pipeline_execution", "wait_for_command",
+           "wait_for_task_progress"]

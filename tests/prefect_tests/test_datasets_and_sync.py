@@ -6,9 +6,11 @@ import json
 
 import pytest
 from prefect import flow
+from prefect.logging import disable_run_logger
 
 from prefect_dataloop.flows import merge_summaries, sync_folder_to_dataset
-from prefect_dataloop.tasks import export_annotations, list_items, sync_pull_shard, sync_push_shard, upload_to_dataset
+from prefect_dataloop.tasks import (SyncIncomplete, export_annotations, list_items, sync_pull_shard, sync_push_shard,
+                                    upload_to_dataset)
 
 from .conftest import artifacts_of, run_flow
 
@@ -44,6 +46,35 @@ def test_sync_folder_to_dataset__shards_artifacts_and_event(dataset_block, datas
 
     again, _ = run_flow(sync_folder_to_dataset, dataset_block, str(folder), shards=3, workers=4)
     assert (again["transferred"], again["skipped"]) == (0, 12)
+
+
+UPLOADS = "/api/v1/datasets/*/items"
+
+
+def test_a_failed_file_fails_its_shard_which_prefect_retries(dataset_block, dataset, folder, faults):
+    faults({"path": UPLOADS, "method": "POST", "status": 400, "times": 1})   # one upload rejected, once
+    summary, run_id = run_flow(sync_folder_to_dataset, dataset_block, str(folder), shards=2, workers=2)
+    assert summary["ok"] and summary["failed_count"] == 0
+    assert summary["transferred"] + summary["skipped"] == 12     # the retried shard resumed, sending the rest
+    assert len(list(dataset.items.list().all())) == 12
+    shard_tables = [a for a in artifacts_of(run_id) if a.type == "table" and "shard" in a.key]
+    assert len(shard_tables) == 3                                # two shards, one of them twice
+
+
+def test_allow_failures_returns_them(dataset_block, folder, faults, emitted):
+    faults({"path": UPLOADS, "method": "POST", "status": 400, "times": 1})
+    summary, _ = run_flow(sync_folder_to_dataset, dataset_block, str(folder), shards=2, workers=2,
+                          allow_failures=True)
+    assert (summary["ok"], summary["failed_count"], summary["transferred"]) == (False, 1, 11)
+    assert summary["failed"][0]["reason"].startswith("400")
+    assert [e.event for e in emitted("dataloop.dataset.sync")] == ["dataloop.dataset.sync.failed"]
+
+
+def test_sync_task_failure_names_the_files(dataset_block, folder, faults):
+    faults({"path": UPLOADS, "method": "POST", "status": 400, "times": 1})
+    with pytest.raises(SyncIncomplete, match=r"push shard all: 1 file\(s\) failed \(.*400"):
+        with disable_run_logger():
+            sync_push_shard.fn(dataset_block, str(folder), workers=1)
 
 
 def test_sync_pull_shard_and_push_shard_tasks(dataset_block, folder, tmp_path):

@@ -10,7 +10,8 @@ A feed is described in plain JSON (so it can be a deployment parameter):
 
 ``relay_dataloop_events`` polls each feed once from its saved cursor, emits one event per change and saves the
 new cursor in a Prefect Variable; run it as a deployment on an interval schedule and Prefect's scheduler is the
-loop. Each change is relayed once: the cursor advances only past changes whose events were emitted.
+loop. The cursor is saved only after the poll's events were sent, so each change is relayed once; if the flow
+dies in between, that poll's changes are relayed again by the next run (at least once, never lost).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import json
 from typing import List, Optional
 
 from prefect import flow, get_run_logger
+from prefect.events.worker import EventsWorker
 from prefect.variables import Variable
 
 from dataloop_core.feed import ItemFeed, RunFeed, TaskFeed
@@ -82,6 +84,7 @@ def relay_dataloop_events(credentials: DataloopCredentials, feeds: List[dict],
         name = cursor_variable(state_prefix, spec)
         feed = build_feed(client, spec, Variable.get(name, default=None, _sync=True))
         names = relay(feed, (spec.get("items") or {}).get("dataset_id"), max_changes)
+        EventsWorker.instance().wait_until_empty()     # the events are sent before the cursor moves past them
         Variable.set(name, feed.cursor, overwrite=True, _sync=True)
         for event in names:
             relayed[event] = relayed.get(event, 0) + 1

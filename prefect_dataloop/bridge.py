@@ -11,7 +11,7 @@ A feed is described in plain JSON (so it can be a deployment parameter):
 ``relay_dataloop_events`` polls each feed once from its saved cursor, emits one event per change and saves the
 new cursor in a Prefect Variable; run it as a deployment on an interval schedule and Prefect's scheduler is the
 loop. The cursor is saved only after the poll's events were sent, so each change is relayed once; if the flow
-dies in between, that poll's changes are relayed again by the next run (at least once, never lost).
+dies in between, the next run relays that poll's changes again (at least once).
 """
 from __future__ import annotations
 

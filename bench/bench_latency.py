@@ -158,10 +158,10 @@ class Clients:
         self.sdk_env = dict(os.environ, EMULATOR_URL=url, EMULATOR_TOKEN=self.token,
                             DATALOOP_PATH=os.path.join(self.work, "dtlpy-home"))
 
-    def sync(self, direction: str, folder: str, dataset_id: str, journal: str) -> dict:
+    def sync(self, direction: str, folder: str, dataset_id: str, journal: str, workers: int = OUR_WORKERS) -> dict:
         out, cpu, rss = run_measured([sys.executable, "-m", "dataloop_core.cli", "sync", direction, folder,
                                       "--project", self.project_id, "--dataset", dataset_id, "--journal-dir",
-                                      journal, "--json", "--no-progress"], self.env)
+                                      journal, "--workers", str(workers), "--json", "--no-progress"], self.env)
         summary = json.loads(out)
         if not summary["ok"]:
             raise RuntimeError(f"our {direction} failed: {out[:500]}")
@@ -293,6 +293,8 @@ def inside(args, link: Link) -> dict:
                 clients.use(url(rtt))
                 results["rtt"][str(rtt)] = measure_at(clients, fresh, files, listed, big_item, args, rtt, work)
                 print(f"rtt {rtt} ms: {json.dumps(results['rtt'][str(rtt)])}", file=sys.stderr, flush=True)
+            if args.sweep_rtt:
+                results["sweep"] = measure_sweep(clients, fresh, link, url, args, work)
             link.set_rtt(0)
             clients.use(url(0))
             if args.scale:
@@ -334,7 +336,9 @@ def measure_at(clients: Clients, fresh, files: str, listed: str, big_item: str, 
         out["push"][who]["cpu_ms_per_file"] = round(1000 * extra / args.files, 2)
     if rtt:
         transfer_bound = OUR_WORKERS / (rtt / 1000)
+        round_s = rtt / 1000 + OUR_WORKERS * 100 * 1024 / 1e6 / out["bandwidth_mb_s"]  # W files share the link
         out["bounds"] = {"transfer_files_s": round(transfer_bound, 1),
+                         "transfer_files_s_with_bandwidth": round(OUR_WORKERS / round_s, 1),
                          "list_items_s": round(list_bound(args.list, out["page_bytes"], out["bandwidth_mb_s"],
                                                           rtt), 1)}
     return out
@@ -356,6 +360,64 @@ def measure_scale(clients: Clients, fresh, counts: list, work: str) -> dict:
             "list_us_per_item": round(1e6 * listed["seconds"] / count, 1), "list_rss_mb": round(listed["rss_mb"])}
         print(f"scale {count}: {json.dumps(scale[str(count)])}", file=sys.stderr, flush=True)
     return scale
+
+
+def measure_sweep(clients: Clients, fresh, link: Link, url, args, work: str) -> dict:
+    """Our push and pull (files/s) of ``--sweep-files`` 100 KB files at each RTT and worker count."""
+    files = make_files(args.sweep_files, 100 * 1024)
+    sweep = {}
+    for rtt in args.sweep_rtt:
+        link.set_rtt(rtt)
+        clients.use(url(rtt))
+        for workers in args.sweep_workers:
+            tag = f"sweep-{rtt}-{workers}-{time.time_ns()}"
+            dataset = fresh(tag)
+            pushed = clients.sync("push", files, dataset, os.path.join(work, f"j-{tag}"), workers)
+            pulled = clients.sync("pull", os.path.join(work, tag), dataset, os.path.join(work, f"j-{tag}-pull"),
+                                  workers)
+            shutil.rmtree(os.path.join(work, tag), ignore_errors=True)
+            sweep[f"{rtt}/{workers}"] = {"rtt": rtt, "workers": workers,
+                                         "push": round(pushed["files"] / pushed["seconds"], 1),
+                                         "pull": round(pulled["files"] / pulled["seconds"], 1)}
+            print(f"sweep {rtt} ms {workers} workers: {json.dumps(sweep[f'{rtt}/{workers}'])}", file=sys.stderr,
+                  flush=True)
+    return sweep
+
+
+def plot(sweep: dict, path: str) -> None:
+    """files/s against workers (a colour per RTT) and against RTT (a colour per worker count); push solid, pull
+    dashed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    from matplotlib.ticker import NullFormatter
+    points = list(sweep.values())
+    rate = lambda kind, rtt, count: next(p[kind] for p in points if p["rtt"] == rtt and p["workers"] == count)  # noqa: E731
+    rtts, workers = sorted({p["rtt"] for p in points}), sorted({p["workers"] for p in points})
+    figure, (by_workers, by_rtt) = pyplot.subplots(1, 2, figsize=(12, 4.5))
+    colours = pyplot.rcParams["axes.prop_cycle"].by_key()["color"]
+    for colour, rtt in zip(colours, rtts):
+        for kind, style in (("push", "-o"), ("pull", "--s")):
+            by_workers.plot(workers, [rate(kind, rtt, w) for w in workers], style, color=colour,
+                            label=f"{kind}, {rtt} ms")
+    by_workers.set_xscale("log", base=2)
+    by_workers.set_xticks(workers, [str(w) for w in workers])
+    by_workers.xaxis.set_minor_formatter(NullFormatter())
+    by_workers.set(xlabel="workers", ylabel="files/s (100 KB files)", title="files/s against workers, per RTT")
+    shown = [w for w in workers if w in (4, 16, 64)] or workers
+    for colour, count in zip(colours, shown):
+        for kind, style in (("push", "-o"), ("pull", "--s")):
+            by_rtt.plot(rtts, [rate(kind, r, count) for r in rtts], style, color=colour,
+                        label=f"{kind}, {count} workers")
+        by_rtt.plot(rtts[1:], [count / (r / 1000) for r in rtts[1:]], ":", color=colour, alpha=0.5,
+                    label=f"{count} / RTT")
+    by_rtt.set(xlabel="round trip (ms)", ylabel="files/s (100 KB files)", title="files/s against latency",
+               ylim=(0, 1.15 * max(p[k] for p in points for k in ("push", "pull"))))
+    for axes in (by_workers, by_rtt):
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -382,8 +444,11 @@ def table(results: dict) -> str:
             bounds = results["rtt"][rtt]["bounds"]
             bound = {"push": bounds["transfer_files_s"], "pull": bounds["transfer_files_s"],
                      "list": bounds["list_items_s"]}.get(measure)
-            row.append(f"{100 * results['rtt'][rtt][measure]['ours'][key] / bound:.0f}% of {bound:,.0f}"
-                       if bound else "")
+            with_bandwidth = bounds["transfer_files_s_with_bandwidth"] if measure in ("push", "pull") else None
+            ours = results['rtt'][rtt][measure]['ours'][key]
+            row.append((f"{100 * ours / bound:.0f}% of {bound:,.0f}" if bound else "") +
+                       (f" ({100 * ours / with_bandwidth:.0f}% of {with_bandwidth:,.0f} with bandwidth)"
+                        if with_bandwidth else ""))
         for rtt in rtts:
             raw = results["rtt"][rtt][measure].get("raw")
             row.append(f"{100 * results['rtt'][rtt][measure]['ours'][key] / raw[key]:.0f}% of {raw[key]:,.0f}"
@@ -405,6 +470,10 @@ def main(argv=None) -> int:
     parser.add_argument("--big-mb", type=int, default=64, help="MiB of the binary that measures bandwidth")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of our runs and the raw loops (best counts)")
     parser.add_argument("--scale", type=numbers, default=[], help="file counts for the scale run, e.g. 1000,10000")
+    parser.add_argument("--sweep-rtt", type=numbers, default=[], help="RTTs of the push/pull sweep, e.g. 0,10,40,80")
+    parser.add_argument("--sweep-workers", type=numbers, default=[4, 8, 16, 32, 64], help="worker counts to sweep")
+    parser.add_argument("--sweep-files", type=int, default=300, help="100 KB files per sweep point")
+    parser.add_argument("--plot", help="save the sweep's plot here (needs matplotlib: the bench extra)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--link", help=argparse.SUPPRESS)  # set when re-run inside the client namespace
     args = parser.parse_args(argv)
@@ -429,7 +498,10 @@ def main(argv=None) -> int:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)
     print(json.dumps(results, indent=2))
-    print(table(results))
+    if results["rtt"]:
+        print(table(results))
+    if args.plot and results.get("sweep"):
+        plot(results["sweep"], args.plot)
     return 0
 
 

@@ -1,16 +1,18 @@
 """Speed at real latency and at scale (issue 11), side by side with the official SDK in one run.
 
-    sudo .venv/bin/python bench/bench_latency.py [--rtt 0,40] [--files 1000] [--list 20000] [--scale 1000,10000]
+    sudo .venv/bin/python bench/bench_latency.py [--rtt 0,40] [--files 1000] [--list 20000] [--rounds 2]
+        [--scale 1000,10000] [--sweep-rtt 0,10,40,80 --plot docs/bench-latency.png] [--json out.json]
 
-The benchmark builds its own latency link and removes it afterwards: two network namespaces joined by a veth
-pair, with ``tc netem`` delaying each direction by half the round trip (kernel TCP end to end). The emulator
-serves in one namespace; this script re-runs itself in the other and measures every client there as its own
-process (our ``dataloop sync`` CLI, a listing script, and the official SDK from ``.venv-dtlpy``). Needs root and
-iproute2 (``ip``, ``tc``). At each RTT it measures push and pull of N x 100 KB files (default workers of each
-tool), listing of a seeded dataset and the no-op re-sync, and prints them next to their bounds: W / RTT for
-transfers (W = our default workers), and page bytes / bandwidth + RTT per page for listings (bandwidth measured
-on the same link by streaming one big binary). ``--scale`` then measures push, no-op re-sync and listing of
-1 KB files at several counts at 0 ms: cost per file and peak RSS. Generated files are kept under bench/.data.
+The benchmark builds its own latency link and removes it afterwards (``latency_link.py``: two network namespaces,
+``tc netem`` where the kernel has it, else a tun pair and a delaying router process; kernel TCP end to end). The
+emulator serves in one namespace; this script re-runs itself in the other and measures every client there as its
+own process (our ``dataloop sync`` CLI, a listing script, the official SDK from ``.venv-dtlpy``). Needs root and
+iproute2. At each RTT: push and pull of N x 100 KB files (default workers of each tool; ours best of --rounds,
+alternating with a raw ceiling: bare concurrent POST/GET loops), listing of a seeded dataset, the no-op re-sync,
+next to their bounds: W / RTT for transfers (and W / (RTT + W x size / bandwidth)), page bytes / bandwidth + RTT
+per page for listings (bandwidth measured on the same link by streaming one big binary). ``--scale``: push, no-op
+re-sync and listing of 1 KB files at several counts at 0 ms (cost per file, peak RSS). ``--sweep-rtt``: our push
+and pull against workers and RTT, plotted with ``--plot`` (the ``bench`` extra). Data is kept under bench/.data.
 """
 from __future__ import annotations
 
@@ -237,7 +239,7 @@ def page_bytes(url: str, token: str, dataset_id: str) -> dict:
 
 
 def list_bound(items: int, page: dict, mb_s: float, rtt_ms: float) -> float:
-    """Items/s when each page costs one round trip plus its (wire) bytes at the link's bandwidth."""
+    """Items/s when each page costs one round trip plus its bytes on the wire at the link's bandwidth."""
     pages = math.ceil(items / PAGE)
     return items / (pages * (page["wire"] / 1e6 / mb_s + rtt_ms / 1000))
 

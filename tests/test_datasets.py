@@ -7,6 +7,7 @@ import pytest
 
 from dataloop_core import Filters, FiltersResource
 from dataloop_core._transfer import upload_one
+from dataloop_core.entities.command import Command
 from dataloop_core.entities.dataset import Dataset, ExpirationOptions
 from dataloop_core.entities.label import Label
 from dataloop_core.exceptions import BadRequest, FailedDependency, Forbidden, NotFound
@@ -231,6 +232,19 @@ def test_clone_errors(project, dataset):
         dataset.clone(clone_name=dataset.name)  # the platform's command fails (424), not the request
     with pytest.raises(NotFound):
         project.datasets.clone(UNKNOWN_ID, clone_name="x")
+
+
+def test_clone_without_waiting_returns_its_command(client, dataset, unique):
+    upload(client, dataset, "/a.png")
+    name = unique("clone")
+    command = client.datasets.clone(dataset.id, clone_name=name, wait=False)
+    assert isinstance(command, Command) and command.type == "CloneDataset"
+    status = client.runs.wait("command", command.id, timeout=60)
+    clone = client.datasets.get(dataset_id=status.output["returnedModelId"])
+    assert clone.name == name and clone.items_count == 1
+    failed = client.datasets.clone(dataset.id, clone_name=name, wait=False)
+    status = client.runs.wait("command", failed.id, timeout=60, raise_on_failure=False)
+    assert not status.succeeded and "Dataset with the same name already exists" in status.message
 
 
 def test_merge(client, project, unique):

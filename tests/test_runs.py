@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from dataloop_core import CodeNode
+from dataloop_core.entities.pipeline_execution import PipelineExecution
 from dataloop_core.exceptions import DataloopError, NotFound, RunCancelled, RunFailed, RunTimeout
 from dataloop_core.runs import RunKind, RunStatus
 from faas_runner import wait_status
@@ -34,6 +35,27 @@ def test_execution_status_is_small_plain_json(client, service):
     assert RunStatus.from_dict(json.loads(json.dumps(status.to_dict()))) == status
     with pytest.raises(ValueError, match="missing id"):
         RunStatus.from_dict({"kind": "execution", "status": "success", "terminal": True, "succeeded": True})
+
+
+def console_page(emulator, url: str) -> str:
+    """The text of a console page, signed in as the tester (the console's own sign-in form)."""
+    import requests
+    assert url.startswith(emulator.url + "/console/"), url
+    with requests.Session() as session:
+        signed_in = session.post(emulator.url + "/console/login", allow_redirects=False,
+                                 data={"token": emulator.token("tester@dataloop.local"), "next": ""})
+        assert signed_in.status_code == 303, signed_in.text
+        page = session.get(url, allow_redirects=False)
+    assert page.status_code == 200, url
+    return page.text
+
+
+def test_an_execution_links_to_its_console_page(emulator, client, service):
+    done = service.executions.create(function_name="echo", execution_input={"config": 1}, sync=True)
+    assert done.platform_url == (f"{client.console_url}projects/{service.project_id}/services/{service.id}"
+                                 f"/executions/{done.id}")
+    assert client.executions.get(execution_id=done.id).platform_url == done.platform_url
+    assert done.id in console_page(emulator, done.platform_url)
 
 
 def test_wait_returns_the_success_and_reports_progress(client, service):
@@ -116,7 +138,7 @@ def hold(item):
     return item
 
 
-def test_pipeline_execution_from_the_client_root(client, project, dataset, unique):
+def test_pipeline_execution_from_the_client_root(emulator, client, project, dataset, unique):
     item = dataset.items.upload(local_path=b"payload", remote_name="p.txt")
     node = CodeNode("hold", project.id, project.name, hold)
     pipeline = project.pipelines.create(name=unique("pipe"))
@@ -126,6 +148,11 @@ def test_pipeline_execution_from_the_client_root(client, project, dataset, uniqu
     status = client.runs.status("pipeline_execution", cycle.id)
     assert status.kind == "pipeline_execution" and not status.terminal
     assert client.pipeline_executions.get(cycle.id).pipeline_id == pipeline.id
+    url = f"{client.console_url}projects/{project.id}/pipelines/{pipeline.id}/executions/{cycle.id}"
+    assert cycle.platform_url == url and client.pipeline_executions.get(cycle.id).platform_url == url
+    assert cycle.id in console_page(emulator, url)
+    bare = PipelineExecution(client, {"id": cycle.id, "pipelineId": pipeline.id})  # the platform's: no projectId
+    assert bare.platform_url == url
     with pytest.raises(RunTimeout):
         client.pipeline_executions.wait(pipeline_execution_id=cycle.id, timeout=0.2)
     cancel = threading.Event()

@@ -49,12 +49,13 @@ class Command(Entity):
         return status not in TERMINAL_STATUSES
 
     def run_status(self) -> RunStatus:
+        """Output: the command's ``spec`` (small JSON; what it produced, e.g. ``returnedModelId``)."""
         error = self.error
         message = error if isinstance(error, str) or error is None else (
             error.get("message") if isinstance(error, dict) and error.get("message") else str(error))
         return RunStatus(RunKind.COMMAND.value, self.id, self.status, terminal=not self.in_progress(),
                          succeeded=self.status == CommandsStatus.SUCCESS.value, message=message or None,
-                         percent=self.progress)
+                         percent=self.progress, output=self.spec)
 
     def wait(self, timeout: float = 0, step: Optional[float] = None, backoff_factor: float = 1,
              iteration_callback: Optional[Callable[[], None]] = None) -> "Command":

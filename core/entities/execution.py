@@ -44,6 +44,10 @@ class Execution(Entity):
     pipeline = Field("pipeline", readonly=True)
 
     @property
+    def platform_url(self) -> str:
+        return f"{self._client.console_url}projects/{self.project_id}/services/{self.service_id}/executions/{self.id}"
+
+    @property
     def latest_status(self) -> dict:
         return self._json.get("latestStatus") or {}
 

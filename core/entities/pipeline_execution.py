@@ -35,6 +35,12 @@ class PipelineExecution(Entity):
     nodes = Field("nodes", readonly=True, default=list)
     executions: Dict[str, List[dict]] = Field("executions", readonly=True, default=dict)
 
+    @property
+    def platform_url(self) -> str:
+        """The cycle's page in the web app (the project is its pipeline's: fetched once if not known)."""
+        project_id = self._json.get("projectId") or self.pipeline.project_id
+        return f"{self._client.console_url}projects/{project_id}/pipelines/{self.pipeline_id}/executions/{self.id}"
+
     def node_status(self, node_id: str) -> Optional[str]:
         """The status of one node in this cycle (``None`` if the node is not part of it)."""
         return next((n.get("status") for n in self.nodes if n.get("id") == node_id), None)

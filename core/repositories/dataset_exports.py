@@ -16,6 +16,7 @@ from typing import List, Optional, Union
 from .._repository import exactly_one, path
 from .._archive import safe_extract
 from .._transfer import download_bytes, safe_join
+from ..entities.command import Command
 from ..entities.dataset import (Dataset, DatasetExportVersion, ExportMode, ExportType, ExportVersion,
                                 OutputExportType)
 from ..filters import Filters, FiltersOperations, FiltersOrderByDirection, FiltersResource
@@ -39,15 +40,21 @@ class DatasetExports:
                export_version: DatasetExportVersion = DatasetExportVersion.V1,
                export_mode: Optional[ExportMode] = None, from_version: Optional[int] = None,
                partition_count: Optional[int] = None, force: bool = False, parallel_downloads: int = 4,
-               max_items: int = MAX_ITEMS_PER_EXPORT):
+               max_items: int = MAX_ITEMS_PER_EXPORT, wait: bool = True):
         """Export items (and annotations) as JSON; returns the path of ``<dataset id>.json`` (``.json.zip``
         for ``output_export_type='zip'``, the folder for ``'folders'``, the zip for ``export_type='zip'``).
         ``export_version='v3'`` runs a full or diff (``export_mode``, ``from_version``) partitioned NDJSON
-        export and returns its ``ExportManifest`` with the files downloaded under ``local_path``."""
+        export and returns its ``ExportManifest`` with the files downloaded under ``local_path``.
+
+        ``wait=False`` (v1 only; a v3 export is synchronous) starts the export commands and returns them (one
+        per id range of at most ``max_items`` items, none when nothing matches; one for ``export_type='zip'``):
+        wait for them (e.g. ``client.runs.wait("command", id)``), then ``export_result(...)`` writes these files.
+        """
         version = DatasetExportVersion(getattr(export_version, "value", export_version))
-        if local_path is not None and os.path.isfile(local_path):
-            raise ValueError(f"local_path must be a directory, not a file: {local_path}")
+        _check_local_path(local_path)
         if version == DatasetExportVersion.V3:
+            if not wait:
+                raise ValueError("wait=False needs export_version='v1': a v3 export is synchronous")
             from ._dataset_export_v3 import export_v3
             if dataset is None or dataset_id is not None or dataset_name is not None:
                 dataset = self._resolve(dataset, dataset_name, dataset_id)
@@ -55,14 +62,9 @@ class DatasetExports:
                              timeout, parallel_downloads)
         if any(v is not None for v in (export_mode, from_version, partition_count)) or force:
             raise ValueError("export_mode, from_version, partition_count and force need export_version='v3'")
-        export_type = ExportType(getattr(export_type, "value", export_type))
-        output = OutputExportType(getattr(output_export_type, "value", output_export_type or "json"))
-        if export_type == ExportType.ZIP and output == OutputExportType.JSON and output_export_type is not None:
-            raise ValueError("export_type 'zip' cannot produce output_export_type 'json'; use export_type 'json'")
+        export_type, output = _export_types(export_type, output_export_type)
         if dataset is None or dataset_id is not None or dataset_name is not None:
             dataset = self._resolve(dataset, dataset_name, dataset_id)
-        local_path = local_path or os.path.join(self._client.state_dir, "exports", dataset.id)
-        os.makedirs(local_path, exist_ok=True)
         options = {"annotations": {"include": include_annotations, "convertSemantic": False},
                    "itemsVectorQuery": {}}
         if annotation_filters is not None:
@@ -73,25 +75,57 @@ class DatasetExports:
             options["lockTimeoutSec"] = lock_timeout_sec
         if export_summary:
             options["summary"] = True
+        parts = [filters] if export_type == ExportType.ZIP else self._split(dataset.id, filters, max_items)
+        commands = [Command(self._client, self._start_export(dataset.id, {
+                        "exportType": export_type.value, "itemsQuery": _items_query(part), **options}))
+                    for part in parts]
+        if not wait:
+            return commands
+        return self._write_export_result(dataset.id, commands, local_path, export_type, output, timeout)
+
+    def export_result(self, dataset_id: str, command_ids: List[str], local_path: Optional[str] = None,
+                      output_export_type: Optional[OutputExportType] = None,
+                      export_type: ExportType = ExportType.JSON):
+        """Write what ``export(...)`` writes (same files, same return value) from the commands that
+        ``export(..., wait=False)`` started, once they ended; pass the same ``export_type`` and
+        ``output_export_type``. Raises ``ValueError`` while a command is still running, ``FailedDependency``
+        for a failed one (as ``export``), ``NotFound`` for an unknown id."""
+        if not isinstance(dataset_id, str) or not dataset_id:
+            raise ValueError(f"dataset_id must be a dataset id, got {dataset_id!r}")
+        if isinstance(command_ids, str) or not isinstance(command_ids, (list, tuple)) or \
+                not all(isinstance(c, str) and c for c in command_ids):
+            raise ValueError(f"command_ids must be a list of export command ids, got {command_ids!r}")
+        _check_local_path(local_path)
+        export_type, output = _export_types(export_type, output_export_type)
+        if export_type == ExportType.ZIP and len(command_ids) != 1:
+            raise ValueError(f"export_type 'zip' has exactly one export command, got {len(command_ids)}")
+        commands = [self._client.commands.get(command_id=command_id) for command_id in command_ids]
+        running = [c for c in commands if c.in_progress()]
+        if running:
+            raise ValueError("export command(s) still running: "
+                             + ", ".join(f"{c.id} ({c.status}, {c.progress}%)" for c in running)
+                             + "; wait for them to end before export_result")
+        return self._write_export_result(dataset_id, commands, local_path, export_type, output, 0)
+
+    def _write_export_result(self, dataset_id: str, commands: List[Command], local_path: Optional[str],
+                             export_type: ExportType, output: OutputExportType, timeout: float):
+        """Wait for each export command (no request once it ended), download its output and write the files."""
+        local_path = local_path or os.path.join(self._client.state_dir, "exports", dataset_id)
+        os.makedirs(local_path, exist_ok=True)
         if export_type == ExportType.ZIP:
-            data = self._run_export(dataset.id, {"exportType": "zip", "itemsQuery": _items_query(filters),
-                                                 **options}, timeout)
-            target = os.path.join(local_path, f"{dataset.id}.zip")
+            target = os.path.join(local_path, f"{dataset_id}.zip")
             with open(target, "wb") as handle:
-                handle.write(data)
+                handle.write(self._export_output(commands[0].to_json(), timeout))
             if output != OutputExportType.ZIP:
                 with zipfile.ZipFile(target) as archive:
                     safe_extract(archive, local_path)
                 os.remove(target)
                 return local_path
             return target
-        commands = [self._start_export(dataset.id, {"exportType": "json", "itemsQuery": _items_query(part),
-                                                    **options})
-                    for part in self._split(dataset.id, filters, max_items)]
         items: List[dict] = []
-        for answer in commands:
-            items.extend(json.loads(self._export_output(answer, timeout)))
-        return _write_export(items, local_path, dataset.id, output)
+        for command in commands:
+            items.extend(json.loads(self._export_output(command.to_json(), timeout)))
+        return _write_export(items, local_path, dataset_id, output)
 
     def _start_export(self, dataset_id: str, body: dict) -> dict:
         return self._request("POST", path("/datasets/{}/export", dataset_id), json=body)
@@ -207,6 +241,21 @@ class DatasetExports:
                 self._request("POST", path("/items/{}/annotations", item["id"]), json=body)
                 uploaded += len(body)
         return uploaded
+
+
+def _check_local_path(local_path: Optional[str]) -> None:
+    if local_path is not None and os.path.isfile(local_path):
+        raise ValueError(f"local_path must be a directory, not a file: {local_path}")
+
+
+def _export_types(export_type, output_export_type) -> tuple:
+    """``(ExportType, OutputExportType)`` of a v1 export (output defaults to 'json'); a zip export cannot be
+    merged into one JSON file."""
+    export_type = ExportType(getattr(export_type, "value", export_type))
+    output = OutputExportType(getattr(output_export_type, "value", output_export_type or "json"))
+    if export_type == ExportType.ZIP and output == OutputExportType.JSON and output_export_type is not None:
+        raise ValueError("export_type 'zip' cannot produce output_export_type 'json'; use export_type 'json'")
+    return export_type, output
 
 
 def _items_query(filters) -> dict:

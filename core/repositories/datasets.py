@@ -186,8 +186,10 @@ class Datasets(DatasetExports, Repository):
     def clone(self, dataset_id: str, clone_name: Optional[str] = None, filters: Optional[Filters] = None,
               with_items_annotations: bool = True, with_metadata: bool = True,
               with_task_annotations_status: bool = True, dst_dataset_id: Optional[str] = None,
-              target_directory: Optional[str] = None) -> Dataset:
-        """Copy (filtered) items, binaries and annotations into a new dataset or ``dst_dataset_id``."""
+              target_directory: Optional[str] = None, wait: bool = True):
+        """Copy (filtered) items, binaries and annotations into a new dataset or ``dst_dataset_id``; returns that
+        Dataset, or with ``wait=False`` the clone's Command (its spec ``returnedModelId`` names the dataset once
+        it succeeded; ``client.runs.status("command", id).output`` carries that spec)."""
         if clone_name is None and dst_dataset_id is None:
             raise ValueError("pass clone_name or dst_dataset_id")
         user_query = "true" if filters is not None else "false"
@@ -204,6 +206,8 @@ class Datasets(DatasetExports, Repository):
         body = {"name": clone_name, "filter": filters.prepare(), "cloneDatasetParams": params}
         answer = self._request("POST", path("/datasets/{}/clone", dataset_id), json=body,
                                headers={"user_query": user_query})
+        if not wait:
+            return Command(self._client, answer)
         return self.get(dataset_id=command_spec(self._client, answer, "returnedModelId")["returnedModelId"])
 
     def merge(self, merge_name: str, dataset_ids: List[str], project_ids, with_items_annotations: bool = True,

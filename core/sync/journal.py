@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTE
                                    seen INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS plan (seq INTEGER PRIMARY KEY, rel TEXT, action TEXT, reason TEXT, size INTEGER,
                                  item_id TEXT, hash TEXT);
+CREATE INDEX IF NOT EXISTS plan_rel ON plan(rel);  -- each finished file clears its plan row by rel
 CREATE TABLE IF NOT EXISTS failures (rel TEXT PRIMARY KEY, reason TEXT, attempts INTEGER NOT NULL DEFAULT 1);
 """
 

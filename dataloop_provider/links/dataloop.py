@@ -7,6 +7,9 @@ from typing import ClassVar
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
+from dataloop_core.entities.execution import Execution
+from dataloop_core.entities.pipeline_execution import PipelineExecution
+
 
 class DataloopLink(BaseOperatorLink):
     """A console link stored under XCom ``key``."""
@@ -42,10 +45,11 @@ class DataloopPipelineExecutionLink(DataloopLink):
     key = "dataloop_pipeline_execution_url"
 
 
-# console URL shapes of the runs whose entities have no ``platform_url`` in dataloop_core (datasets and tasks do)
+# the operators that know a run by its ids: its console page is the core's ``platform_url`` of that run
 def execution_url(client, project_id: str, service_id: str, execution_id: str) -> str:
-    return f"{client.console_url}projects/{project_id}/services/{service_id}/executions/{execution_id}"
+    return Execution(client, {"id": execution_id, "projectId": project_id, "serviceId": service_id}).platform_url
 
 
 def pipeline_execution_url(client, project_id: str, pipeline_id: str, execution_id: str) -> str:
-    return f"{client.console_url}projects/{project_id}/pipelines/{pipeline_id}/executions/{execution_id}"
+    return PipelineExecution(client, {"id": execution_id, "projectId": project_id,
+                                      "pipelineId": pipeline_id}).platform_url

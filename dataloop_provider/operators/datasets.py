@@ -1,4 +1,5 @@
-"""Dataset-level work: external-storage sync (a command, waited on), annotation export, clone."""
+"""Dataset-level work: external-storage sync, annotation export and clone, each a platform command (or a few)
+waited on like any run: blocking or deferred, resumable, fire-and-forget."""
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ from typing import Optional
 from dataloop_core import Filters
 from dataloop_core.runs import RunKind
 from dataloop_provider.links.dataloop import DataloopDatasetLink
-from dataloop_provider.operators.base import DataloopBaseOperator, DataloopRunOperator, template_fields
+from dataloop_provider.operators.base import DataloopRunOperator, capped, template_fields
 
 
 class DataloopExternalStorageSyncOperator(DataloopRunOperator):
@@ -38,42 +39,69 @@ class DataloopExternalStorageSyncOperator(DataloopRunOperator):
                 "counts": {k: v for k, v in spec.items() if k.endswith("Count") and isinstance(v, int)}}
 
 
-class DataloopExportAnnotationsOperator(DataloopBaseOperator):
+class _NothingToExport(Exception):
+    """Raised by the export operator's ``start`` when no item matches: no command to wait for."""
+
+
+class DataloopExportAnnotationsOperator(DataloopRunOperator):
     """Export a dataset's items and annotations (optionally filtered) to ``local_path``: one JSON file
     (``output_type="json"``), a zip archive (``"zip"``) or per-item JSON files (``"folders"``).
 
-    The platform's export command is waited on inside the client, on the worker that downloads the result.
-    Returns ``{"dataset_id", "path", "bytes"}``.
+    The platform's export commands (one per id range of at most 50,000 items) are waited on like any run, blocking
+    or deferred; then the worker downloads their outputs. Returns ``{"dataset_id", "path", "bytes"}`` (with
+    ``wait_for_completion=False``, ``{"dataset_id", "command_ids", "statuses"}`` unless they had already ended).
     """
 
+    kind = RunKind.COMMAND.value
     template_fields = template_fields("dataset_id", "local_path", "filters")
     operator_extra_links = (DataloopDatasetLink(),)
 
     def __init__(self, *, dataset_id: str, local_path: str, filters: Optional[dict] = None,
-                 include_annotations: bool = True, output_type: str = "json", timeout: float = 3600.0, **kwargs):
+                 include_annotations: bool = True, output_type: str = "json", **kwargs):
         super().__init__(**kwargs)
         if output_type not in ("json", "zip", "folders"):
             raise ValueError(f"{type(self).__name__}: output_type must be 'json', 'zip' or 'folders', got "
                              f"{output_type!r}")
         self.dataset_id, self.local_path, self.filters = dataset_id, local_path, filters
-        self.include_annotations, self.output_type, self.timeout = include_annotations, output_type, timeout
+        self.include_annotations, self.output_type = include_annotations, output_type
 
-    def execute(self, context) -> dict:
+    def execute(self, context):
+        try:
+            return super().execute(context)
+        except _NothingToExport:
+            self.log.info("no item matches: the export is empty")
+            return self.result(context, [])
+
+    def start(self, context) -> list:
         dataset = self.client.datasets.get(dataset_id=self.dataset_id)
         DataloopDatasetLink.persist(context, dataset.platform_url)
-        path = dataset.export(local_path=self.local_path, include_annotations=self.include_annotations,
-                              filters=Filters.from_dict(self.filters) if self.filters else None,
-                              output_export_type=self.output_type, timeout=self.timeout)
+        commands = dataset.export(local_path=self.local_path, include_annotations=self.include_annotations,
+                                  filters=Filters.from_dict(self.filters) if self.filters else None,
+                                  output_export_type=self.output_type, wait=False)
+        if not commands:
+            raise _NothingToExport()
+        self.log.info("export of dataset %s: %d command(s), first %s", dataset.name, len(commands), commands[0].id)
+        return [command.id for command in commands]
+
+    def result(self, context, statuses: list) -> dict:
+        if not all(s.succeeded for s in statuses):  # not waited for (wait_for_completion=False)
+            return {"dataset_id": self.dataset_id, "command_ids": capped(self.run_ids),
+                    "statuses": capped(s.status for s in statuses)}
+        path = self.client.datasets.export_result(self.dataset_id, list(self.run_ids), local_path=self.local_path,
+                                                  output_export_type=self.output_type)
         size = (os.path.getsize(path) if os.path.isfile(path) else
                 sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files))
-        self.log.info("exported dataset %s to %s (%d bytes)", dataset.name, path, size)
-        return {"dataset_id": dataset.id, "path": path, "bytes": size}
+        self.log.info("exported dataset %s to %s (%d bytes)", self.dataset_id, path, size)
+        return {"dataset_id": self.dataset_id, "path": path, "bytes": size}
 
 
-class DataloopCloneDatasetOperator(DataloopBaseOperator):
+class DataloopCloneDatasetOperator(DataloopRunOperator):
     """Clone a dataset (optionally only the items matching ``filters``) into a new dataset ``clone_name`` or
-    into ``dst_dataset_id``. Returns ``{"dataset_id", "name", "source_dataset_id"}``."""
+    into ``dst_dataset_id``; the platform's clone command is waited on like any run, blocking or deferred.
+    Returns ``{"dataset_id", "name", "source_dataset_id"}`` (with ``wait_for_completion=False``,
+    ``{"command_id", "status", "source_dataset_id"}`` unless the clone had already ended)."""
 
+    kind = RunKind.COMMAND.value
     template_fields = template_fields("dataset_id", "clone_name", "filters", "dst_dataset_id")
     operator_extra_links = (DataloopDatasetLink(),)
 
@@ -87,11 +115,19 @@ class DataloopCloneDatasetOperator(DataloopBaseOperator):
         self.dst_dataset_id = dst_dataset_id
         self.with_items_annotations, self.with_metadata = with_items_annotations, with_metadata
 
-    def execute(self, context) -> dict:
-        clone = self.client.datasets.clone(
+    def start(self, context) -> list:
+        command = self.client.datasets.clone(
             self.dataset_id, clone_name=self.clone_name, dst_dataset_id=self.dst_dataset_id,
             filters=Filters.from_dict(self.filters) if self.filters else None,
-            with_items_annotations=self.with_items_annotations, with_metadata=self.with_metadata)
+            with_items_annotations=self.with_items_annotations, with_metadata=self.with_metadata, wait=False)
+        self.log.info("clone of dataset %s: command %s", self.dataset_id, command.id)
+        return [command.id]
+
+    def result(self, context, statuses: list) -> dict:
+        [status] = statuses
+        if not status.succeeded:  # not waited for (wait_for_completion=False)
+            return {"command_id": status.id, "status": status.status, "source_dataset_id": self.dataset_id}
+        clone = self.client.datasets.get(dataset_id=status.output["returnedModelId"])
         DataloopDatasetLink.persist(context, clone.platform_url)
         self.log.info("cloned dataset %s into %s (%s)", self.dataset_id, clone.name, clone.id)
         return {"dataset_id": clone.id, "name": clone.name, "source_dataset_id": self.dataset_id}

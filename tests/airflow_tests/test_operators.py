@@ -217,20 +217,118 @@ def test_tasks_from_filters_and_ids_then_qa(client, demo, default_conn, context,
     assert qa["name"] == "two_qa" and qa["total_items"] == 1
 
 
-def test_export_json_and_zip_then_clone(default_conn, context, dataset, tmp_path):
+@pytest.fixture
+def held(emulator, monkeypatch):
+    """Platform commands started from now on run only once released (so a wait sees them running)."""
+    from held_commands import hold_commands
+    release = hold_commands(emulator, monkeypatch)
+    yield release
+    release.set()
+
+
+def files_under(root) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_export_blocking_json_zip_and_empty(client, default_conn, context, dataset, tmp_path):
     for path in make_images(tmp_path / "img", 2):
         dataset.items.upload(local_path=path, remote_path="/e")
-    exported = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id,
-                                                 local_path=str(tmp_path / "out")).execute(context)
-    assert exported["path"].endswith(".json") and exported["bytes"] > 0
+    exported = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "out"),
+                                                 deferrable=False, **FAST).execute(context)
+    assert exported == {"dataset_id": dataset.id, "path": str(tmp_path / "out" / f"{dataset.id}.json"),
+                        "bytes": (tmp_path / "out" / f"{dataset.id}.json").stat().st_size}
+    dataset.export(local_path=str(tmp_path / "core"), include_annotations=True)  # what the client writes
+    assert files_under(tmp_path / "out") == files_under(tmp_path / "core")
+    assert context["ti"].xcoms["dataloop_dataset_url"] == dataset.platform_url
     archive = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, output_type="zip",
-                                                local_path=str(tmp_path / "zip"),
-                                                filters={"dir": "/e"}).execute(context)
-    assert archive["path"].endswith(".zip")
-    clone = DataloopCloneDatasetOperator(task_id="c", dataset_id=dataset.id, clone_name=dataset.name + "-copy",
-                                         filters={"dir": "/e"}).execute(context)
-    assert clone["source_dataset_id"] == dataset.id and clone["dataset_id"] != dataset.id
+                                                local_path=str(tmp_path / "zip"), filters={"dir": "/e"},
+                                                **FAST).execute(context)
+    assert archive["path"].endswith(".json.zip") and archive["bytes"] > 0
+    empty = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "none"),
+                                              filters={"dir": "/nothing-here"}, **FAST).execute(context)
+    assert empty["bytes"] == 2 and (tmp_path / "none" / f"{dataset.id}.json").read_text() == "[]"
+
+
+def test_export_deferred(client, default_conn, context, dataset, tmp_path, held):
+    from dataloop_provider.triggers.runs import DataloopCommandTrigger
+    for path in make_images(tmp_path / "img", 3, seed=5):
+        dataset.items.upload(local_path=path, remote_path="/e")
+    op = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "out"),
+                                           output_type="folders", deferrable=True, timeout=120, **FAST)
+    deferral = deferred(op, context)
+    assert isinstance(deferral.trigger, DataloopCommandTrigger) and deferral.method_name == "execute_complete"
+    assert deferral.trigger.run_ids == context["ti"].xcoms["run_ids"] and len(deferral.trigger.run_ids) == 1
+    held.set()
+    [event] = run_trigger(deferral.trigger)
+    assert event["event"] == "success"
+    result = op.execute_complete(context, event)
+    assert result["path"] == str(tmp_path / "out") and result["bytes"] > 0
+    dataset.export(local_path=str(tmp_path / "core"), include_annotations=True, output_export_type="folders")
+    assert files_under(tmp_path / "out") == files_under(tmp_path / "core")
+    assert len(files_under(tmp_path / "out")) == 3
+
+
+def test_export_fire_and_forget_then_on_kill_aborts_the_commands(client, default_conn, context, dataset, tmp_path,
+                                                                 held):
+    dataset.items.upload(local_path=make_images(tmp_path / "img", 1)[0])
+    started = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "a"),
+                                                wait_for_completion=False).execute(context)
+    assert started["command_ids"] == context["ti"].xcoms["run_ids"] and started["statuses"][0] in (
+        "created", "in-progress")
+    op = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "b"),
+                                           timeout=60, **FAST)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("error", pytest.raises(AirflowException,
+                                                                                         op.execute, context)))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not op.run_ids and time.monotonic() < deadline:
+        time.sleep(0.05)
+    op.on_kill()
+    worker.join(30)
+    assert not worker.is_alive() and "cancelled" in str(outcome["error"].value)
+    assert client.runs.status("command", op.run_ids[0]).status == "aborted"
+    assert not (tmp_path / "b").exists()
+
+
+def test_clone_blocking_and_deferred(emulator, client, default_conn, context, dataset, tmp_path, unique,
+                                    monkeypatch):
+    from dataloop_provider.triggers.runs import DataloopCommandTrigger
+    for path in make_images(tmp_path / "img", 2, seed=6):
+        dataset.items.upload(local_path=path, remote_path="/c")
+    name = unique("copy")
+    clone = DataloopCloneDatasetOperator(task_id="c", dataset_id=dataset.id, clone_name=name, filters={"dir": "/c"},
+                                         deferrable=False, **FAST).execute(context)
+    assert clone["name"] == name and clone["source_dataset_id"] == dataset.id and clone["dataset_id"] != dataset.id
+    assert client.datasets.get(dataset_id=clone["dataset_id"]).items_count == 2
     assert context["ti"].xcoms["dataloop_dataset_url"].endswith(f"/datasets/{clone['dataset_id']}/items")
+    from held_commands import hold_commands
+    release = hold_commands(emulator, monkeypatch)  # from now on: the clone is still running when it defers
+    try:
+        op = DataloopCloneDatasetOperator(task_id="c", dataset_id=dataset.id, clone_name=name + "-2",
+                                          deferrable=True, timeout=120, **FAST)
+        deferral = deferred(op, context)
+        assert isinstance(deferral.trigger, DataloopCommandTrigger) and len(deferral.trigger.run_ids) == 1
+        release.set()
+        [event] = run_trigger(deferral.trigger)
+    finally:
+        release.set()
+    result = op.execute_complete(context, event)
+    assert result["name"] == name + "-2" and result["dataset_id"] == event["statuses"][0]["output"]["returnedModelId"]
+    assert context["ti"].xcoms["dataloop_dataset_url"].endswith(f"/datasets/{result['dataset_id']}/items")
+
+
+def test_failed_clone_fails_the_task_with_the_platform_message(default_conn, context, dataset, held):
+    taken = {"task_id": "c", "dataset_id": dataset.id, "clone_name": dataset.name, **FAST}
+    op = DataloopCloneDatasetOperator(deferrable=True, **taken)
+    deferral = deferred(op, context)
+    held.set()
+    [event] = run_trigger(deferral.trigger)
+    assert event["event"] == "failure"
+    with pytest.raises(AirflowException, match="failed: Dataset with the same name already exists"):
+        op.execute_complete(context, event)
+    with pytest.raises(AirflowException, match="failed: Dataset with the same name already exists"):
+        DataloopCloneDatasetOperator(deferrable=False, **taken).execute(context)
 
 
 def test_templated_fields_render(default_conn):

@@ -3,7 +3,8 @@ into ``Datasets``.
 
 A v1 JSON export splits the items into id ranges of at most ``max_items`` (probing the first/last id,
 counting each range, splitting at the numeric ObjectId midpoint), exports each range as a command and
-merges the resulting JSON arrays.
+merges the resulting JSON arrays. ``export(..., wait=False)`` returns the started commands and ``export_result``
+writes their outputs later (an orchestrator waits in between); ``export()`` is the same writer after its wait.
 """
 from __future__ import annotations
 

@@ -7,9 +7,6 @@ from typing import ClassVar
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
-from dataloop_core.entities.execution import Execution
-from dataloop_core.entities.pipeline_execution import PipelineExecution
-
 
 class DataloopLink(BaseOperatorLink):
     """A console link stored under XCom ``key``."""
@@ -43,13 +40,3 @@ class DataloopExecutionLink(DataloopLink):
 class DataloopPipelineExecutionLink(DataloopLink):
     name = "See pipeline execution in Dataloop"
     key = "dataloop_pipeline_execution_url"
-
-
-# the operators that know a run by its ids: its console page is the core's ``platform_url`` of that run
-def execution_url(client, project_id: str, service_id: str, execution_id: str) -> str:
-    return Execution(client, {"id": execution_id, "projectId": project_id, "serviceId": service_id}).platform_url
-
-
-def pipeline_execution_url(client, project_id: str, pipeline_id: str, execution_id: str) -> str:
-    return PipelineExecution(client, {"id": execution_id, "projectId": project_id,
-                                      "pipelineId": pipeline_id}).platform_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from dataloop_core.runs import RunKind
-from dataloop_provider.links.dataloop import DataloopExecutionLink, execution_url
+from dataloop_provider.links.dataloop import DataloopExecutionLink
 from dataloop_provider.operators.base import DataloopRunOperator, capped, template_fields
 
 
@@ -44,8 +44,7 @@ class DataloopExecuteFunctionOperator(DataloopRunOperator):
             started = [executions.create(**common)]
         if started:
             first = started[0]
-            DataloopExecutionLink.persist(context, execution_url(self.client, first.project_id, first.service_id,
-                                                                 first.id))
+            DataloopExecutionLink.persist(context, first.platform_url)
             self.log.info("started %d execution(s) of %s, first %s", len(started), self.function_name, first.id)
         return [e.id for e in started]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from dataloop_core.runs import RunKind
-from dataloop_provider.links.dataloop import DataloopPipelineExecutionLink, pipeline_execution_url
+from dataloop_provider.links.dataloop import DataloopPipelineExecutionLink
 from dataloop_provider.operators.base import DataloopRunOperator, capped, template_fields
 
 
@@ -36,8 +36,7 @@ class DataloopExecutePipelineOperator(DataloopRunOperator):
         pipeline = self.client.pipelines.get(pipeline_id=self.pipeline_id)
         started = [pipeline.pipeline_executions.create(execution_input=value) for value in inputs]
         if started:
-            DataloopPipelineExecutionLink.persist(context, pipeline_execution_url(
-                self.client, pipeline.project_id, pipeline.id, started[0].id))
+            DataloopPipelineExecutionLink.persist(context, started[0].platform_url)
             self.log.info("started %d execution(s) of pipeline %s", len(started), pipeline.name)
         return [e.id for e in started]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 
 import pytest
 from prefect import flow
@@ -134,10 +135,29 @@ def test_bad_token_fails_clearly_without_leaking_it(emulator, dataset, project, 
     def list_them():
         return block.list_items()
 
-    with caplog.at_level(logging.DEBUG), pytest.raises(Unauthorized) as raised:
-        list_them()
+    with caplog.at_level(logging.DEBUG):
+        state = list_them(return_state=True)
+    with pytest.raises(Unauthorized) as raised:
+        state.result()
     assert bad not in str(raised.value) and bad not in repr(raised.value)
-    assert bad not in caplog.text
+    assert bad not in caplog.text and "Unauthorized" in caplog.text
+    stored = stored_logs(state.state_details.flow_run_id, "Unauthorized")     # what the Prefect UI shows
+    assert not any(bad in line for line in stored) and bad not in str(state.message)
+
+
+def stored_logs(flow_run_id, expected: str) -> list:
+    """The flow run's log lines stored by the Prefect API, once one mentions ``expected`` (logs ship in batches)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while True:
+            lines = [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(
+                any_=[flow_run_id])))]
+            if any(expected in line for line in lines) or time.monotonic() > deadline:
+                assert any(expected in line for line in lines), lines
+                return lines
+            time.sleep(0.2)
 
 
 def test_unknown_dataset_and_project_are_named(credentials, project, unique):

@@ -14,54 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from dataloop_core import DataloopClient
-from dags_examples.seed import env_settings, seed
+from dags_examples.seed import Annotator, dataloop, env_settings, seed
 
 DAG_ID = "dataloop_hourly_sync"
 HERE = Path(__file__).resolve().parent
-
-
-@contextmanager
-def dataloop(work: Path):
-    """``(base_url, token)`` from the environment, else from an emulator started here for the job's duration."""
-    if os.environ.get("DATALOOP_BASE_URL") and os.environ.get("DATALOOP_TOKEN"):
-        yield os.environ["DATALOOP_BASE_URL"], os.environ["DATALOOP_TOKEN"]
-        return
-    from dataloop_core.emulator import EmulatorServer
-    server = EmulatorServer(str(work / "emulator")).start()
-    print(f"started an embedded emulator at {server.url}")
-    try:
-        yield server.url, server.token("annotator@dataloop.local")
-    finally:
-        server.stop()
-
-
-class Annotator(threading.Thread):
-    """Stands in for the annotators: completes every item of each new task of the dataset, through the API."""
-
-    def __init__(self, client: DataloopClient, dataset_id: str):
-        super().__init__(daemon=True)
-        self.client, self.dataset_id, self.stop = client, dataset_id, threading.Event()
-        self.done: dict = {}
-
-    def run(self) -> None:
-        dataset = self.client.datasets.get(dataset_id=self.dataset_id)
-        while not self.stop.wait(0.5):
-            for task in dataset.tasks.list():
-                if task.id in self.done:
-                    continue
-                items = list(self.client.tasks.get_items(task_id=task.id).all())
-                if not items:  # still being filled: look again on the next round
-                    continue
-                self.client.items.update_status("completed", items=items, task_id=task.id)
-                self.done[task.id] = len(items)
-                print(f"annotator: completed {len(items)} item(s) of task {task.name!r} through the API "
-                      "(a person would do this in the annotation studio)", flush=True)
 
 
 def airflow(home: Path, env: dict, *args: str, log: Path) -> int:

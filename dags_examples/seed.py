@@ -1,15 +1,19 @@
-"""What the example DAGs need on a Dataloop (or emulator) project: generated images, and a FaaS package whose
-service pre-annotates items. Used by the main job and the tests; idempotent by name."""
+"""What the examples need, shared by the Airflow and Prefect main jobs, examples and tests: the platform (or an
+embedded emulator), generated images, a FaaS package whose service pre-annotates items (idempotent by name), and
+a stand-in annotator that completes tasks through the API."""
 from __future__ import annotations
 
 import os
 import textwrap
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from dataloop_core import DataloopClient
 from dataloop_core.exceptions import NotFound
 
 PACKAGE_CODE = textwrap.dedent('''
@@ -117,3 +121,41 @@ def env_settings(seeded: dict) -> dict:
 def setting(name: str, default: str = "") -> str:
     """A ``DATALOOP_DEMO_<NAME>`` value for a DAG file (parsed at import, so never a network call)."""
     return os.environ.get(f"DATALOOP_DEMO_{name.upper()}", default)
+
+
+@contextmanager
+def dataloop(work: Path):
+    """``(base_url, token)`` from the environment, else from an emulator started here for the job's duration."""
+    if os.environ.get("DATALOOP_BASE_URL") and os.environ.get("DATALOOP_TOKEN"):
+        yield os.environ["DATALOOP_BASE_URL"], os.environ["DATALOOP_TOKEN"]
+        return
+    from dataloop_core.emulator import EmulatorServer
+    server = EmulatorServer(str(work / "emulator")).start()
+    print(f"started an embedded emulator at {server.url}")
+    try:
+        yield server.url, server.token("annotator@dataloop.local")
+    finally:
+        server.stop()
+
+
+class Annotator(threading.Thread):
+    """Stands in for the annotators: completes every item of each new task of the dataset, through the API."""
+
+    def __init__(self, client: DataloopClient, dataset_id: str):
+        super().__init__(daemon=True)
+        self.client, self.dataset_id, self.stop = client, dataset_id, threading.Event()
+        self.done: dict = {}
+
+    def run(self) -> None:
+        dataset = self.client.datasets.get(dataset_id=self.dataset_id)
+        while not self.stop.wait(0.5):
+            for task in dataset.tasks.list():
+                if task.id in self.done:
+                    continue
+                items = list(self.client.tasks.get_items(task_id=task.id).all())
+                if not items:  # still being filled: look again on the next round
+                    continue
+                self.client.items.update_status("completed", items=items, task_id=task.id)
+                self.done[task.id] = len(items)
+                print(f"annotator: completed {len(items)} item(s) of task {task.name!r} through the API "
+                      "(a person would do this in the annotation studio)", flush=True)

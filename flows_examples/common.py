@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from dags_examples.main_job import Annotator, dataloop
+from dags_examples.seed import Annotator, dataloop
 
 __all__ = ["Annotator", "dataloop", "prefect_api", "prefect_home"]
 PREFECT_SETTINGS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",

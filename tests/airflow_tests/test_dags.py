@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dags_examples.main_job import Annotator
+from dags_examples.seed import Annotator
 from dags_examples.seed import make_images
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dags_examples.main_job import Annotator
+from dags_examples.seed import Annotator
 from dags_examples.seed import deploy_model_service
 from prefect_dataloop import DataloopFunction
 from prefect_dataloop.flows import annotate_new_items

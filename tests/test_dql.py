@@ -1,4 +1,6 @@
 """The DQL evaluator: SQL compilation and the Python evaluator agree, and bad filters are rejected by name."""
+import json
+
 import pytest
 
 from dataloop_core.emulator import dql
@@ -82,6 +84,13 @@ def test_query__keyset_and_sort(store):
     after = first["items"][-1]["id"]
     assert names(store, {"$and": [{"id": {"$gt": after}}]}, pageSize=2) == numbers(2, 3)
     assert names(store, {}, sort={"metadata.system.size": "descending"}, pageSize=2) == numbers(19, 18)
+
+
+@pytest.mark.parametrize("body", [{"filter": {}, "pageSize": 3, "page": 2}, {"filter": {"name": "none"}},
+                                  {"filter": {}, "pageSize": 0}, {"filter": {}, "page": 10 ** 6}])
+def test_query__serialized_is_the_same_envelope_as_text(store, body):
+    text = dql.query(store, "item", body, scope=SCOPE, serialized=True)
+    assert isinstance(text, dql.Serialized) and json.loads(text) == dql.query(store, "item", body, scope=SCOPE)
 
 
 def test_query__count_only(store):

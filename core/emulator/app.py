@@ -20,6 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import FileWrapper
 
+from . import dql
 from .auth import Auth
 from .blobs import BlobStore
 from .commands import CommandRunner
@@ -209,7 +210,8 @@ def to_response(result) -> Response:
     if isinstance(result, tuple):
         result, status, *rest = result
         headers = rest[0] if rest else {}
-    return Response(json.dumps(result), status=status, headers=headers, mimetype="application/json")
+    text = result if isinstance(result, dql.Serialized) else json.dumps(result)
+    return Response(text, status=status, headers=headers, mimetype="application/json")
 
 
 def error_response(status: int, message: str) -> Response:

@@ -80,7 +80,7 @@ def list_items(ctx, dataset_id):
     docs.get_dataset(ctx, dataset_id)
     body = {"filter": {"$and": [{"hidden": False}, {"type": "file"}]}, "page": ctx.args.get("pageOffset", 0),
             "pageSize": ctx.args.get("pageSize", dql.MAX_PAGE_SIZE)}
-    return dql.query(ctx.store, "item", body, scope=dataset_id)
+    return dql.query(ctx.store, "item", body, scope=dataset_id, serialized=True)
 
 
 def stream_item(ctx, item_id):
@@ -215,7 +215,7 @@ def dataset_query(ctx, dataset_id):
         return {"deleted": len(deleted)}
     if "update" in body:
         return _bulk_update(ctx, dataset_id, body)
-    return dql.query(ctx.store, "item", body, scope=dataset_id)
+    return dql.query(ctx.store, "item", body, scope=dataset_id, serialized=True)
 
 
 def _bulk_update(ctx, dataset_id: str, body: dict):

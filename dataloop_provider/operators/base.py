@@ -220,3 +220,14 @@ class DataloopRunOperator(ResumableJobMixin, DataloopBaseOperator):
                                                                        **self.run_options()).describe())
             except Exception as exc:  # on_kill must not raise; say what was left running
                 self.log.error("could not cancel %s %s: %s", self.kind, run_id, exc)
+
+
+class PerItemRuns:
+    """For run operators that start one run per id of ``item_ids``: an empty list starts nothing and succeeds
+    (a mapped upstream that found no new items is not an error)."""
+
+    def execute(self, context):
+        if self.item_ids is not None and not list(self.item_ids):
+            self.log.info("no items given: nothing to execute")
+            return self.result(context, [])
+        return super().execute(context)

@@ -5,10 +5,10 @@ from typing import Optional
 
 from dataloop_core.runs import RunKind
 from dataloop_provider.links.dataloop import DataloopExecutionLink
-from dataloop_provider.operators.base import DataloopRunOperator, capped, template_fields
+from dataloop_provider.operators.base import DataloopRunOperator, PerItemRuns, capped, template_fields
 
 
-class DataloopExecuteFunctionOperator(DataloopRunOperator):
+class DataloopExecuteFunctionOperator(PerItemRuns, DataloopRunOperator):
     """Execute ``function_name`` of a deployed service: one execution per item of ``item_ids``, one on
     ``dataset_id``, one with ``execution_input`` (``{input name: value}``), or one with no input.
 
@@ -47,12 +47,6 @@ class DataloopExecuteFunctionOperator(DataloopRunOperator):
             DataloopExecutionLink.persist(context, first.platform_url)
             self.log.info("started %d execution(s) of %s, first %s", len(started), self.function_name, first.id)
         return [e.id for e in started]
-
-    def execute(self, context):
-        if self.item_ids is not None and not list(self.item_ids):
-            self.log.info("no items given: nothing to execute")
-            return self.result(context, [])
-        return super().execute(context)
 
     def result(self, context, statuses: list) -> dict:
         return {"execution_ids": capped(self.run_ids), "statuses": capped(s.status for s in statuses),

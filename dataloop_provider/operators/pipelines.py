@@ -5,10 +5,10 @@ from typing import Optional
 
 from dataloop_core.runs import RunKind
 from dataloop_provider.links.dataloop import DataloopPipelineExecutionLink
-from dataloop_provider.operators.base import DataloopRunOperator, capped, template_fields
+from dataloop_provider.operators.base import DataloopRunOperator, PerItemRuns, capped, template_fields
 
 
-class DataloopExecutePipelineOperator(DataloopRunOperator):
+class DataloopExecutePipelineOperator(PerItemRuns, DataloopRunOperator):
     """Execute ``pipeline_id``: once per item of ``item_ids`` (as input ``item_input``), else once with
     ``execution_input``. Returns ``{"pipeline_id", "pipeline_execution_ids", "statuses", "outputs"}``."""
 
@@ -39,12 +39,6 @@ class DataloopExecutePipelineOperator(DataloopRunOperator):
             DataloopPipelineExecutionLink.persist(context, started[0].platform_url)
             self.log.info("started %d execution(s) of pipeline %s", len(started), pipeline.name)
         return [e.id for e in started]
-
-    def execute(self, context):
-        if self.item_ids is not None and not list(self.item_ids):
-            self.log.info("no items given: nothing to execute")
-            return self.result(context, [])
-        return super().execute(context)
 
     def result(self, context, statuses: list) -> dict:
         return {"pipeline_id": self.pipeline_id, "pipeline_execution_ids": capped(self.run_ids),

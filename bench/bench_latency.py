@@ -31,6 +31,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from bench_emulator import seed_items
+from bench_sync import SDK_LOGIN
 from latency_link import Link
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,15 +42,7 @@ DTLPY_VERSION = "1.126.5"
 OUR_WORKERS = 16  # the CLI's default --workers
 PAGE = 1000
 
-SDK_SCRIPT = r"""
-import os, sys, time, warnings
-warnings.filterwarnings("ignore")
-import dtlpy as dl
-url = os.environ["EMULATOR_URL"]
-dl.add_environment(environment=url + "/api/v1", gate_url=url, alias="bench", verify_ssl=False)
-dl.setenv("bench")
-dl.login_token(os.environ["EMULATOR_TOKEN"])
-dl.verbose.disable_progress_bar = True
+SDK_SCRIPT = SDK_LOGIN + r"""
 mode, dataset_id, target = sys.argv[1:4]
 dataset = dl.datasets.get(dataset_id=dataset_id)
 started = time.monotonic()
@@ -245,25 +239,6 @@ def list_bound(items: int, page: dict, mb_s: float, rtt_ms: float) -> float:
 
 
 # -- the measurements (run inside the client namespace) -------------------------------------------------
-def seed_items(data_dir: str, dataset_id: str, project_id: str, count: int) -> None:
-    """Insert ``count`` item documents straight into a stopped emulator's store."""
-    from dataloop_core.emulator.ids import now_iso
-    from dataloop_core.emulator.store import Store
-    store = Store(os.path.join(data_dir, "state.sqlite3"))
-    stamp = now_iso()
-    with store.transaction() as conn:
-        for i in range(count):
-            item_id = store.new_id()
-            name = f"f{i:06d}.jpg"
-            doc = {"id": item_id, "datasetId": dataset_id, "projectId": project_id, "type": "file",
-                   "hidden": False, "dir": f"/seed/{i % 100:02d}", "name": name,
-                   "filename": f"/seed/{i % 100:02d}/{name}", "annotated": False, "annotationsCount": 0,
-                   "createdAt": stamp, "updatedAt": stamp, "creator": "bench@dataloop.local",
-                   "metadata": {"system": {"size": 1024, "mimetype": "image/jpeg", "originalname": name}}}
-            conn.execute("INSERT INTO docs(id, kind, scope, doc) VALUES (?, 'item', ?, ?)",
-                         (item_id, dataset_id, json.dumps(doc)))
-
-
 def inside(args, link: Link) -> dict:
     from dataloop_core import DataloopClient
     from dataloop_core.emulator.auth import Auth

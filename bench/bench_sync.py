@@ -34,7 +34,8 @@ from dataloop_core.sync import push
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DTLPY_VENV = os.path.join(ROOT, ".venv-dtlpy")
 DTLPY_VERSION = "1.126.5"
-SDK_SCRIPT = r"""
+# the official SDK signed in to the emulator of EMULATOR_URL / EMULATOR_TOKEN (a script run in .venv-dtlpy)
+SDK_LOGIN = r"""
 import os, sys, time, warnings
 warnings.filterwarnings("ignore")
 import dtlpy as dl
@@ -43,6 +44,8 @@ dl.add_environment(environment=url + "/api/v1", gate_url=url, alias="bench", ver
 dl.setenv("bench")
 dl.login_token(os.environ["EMULATOR_TOKEN"])
 dl.verbose.disable_progress_bar = True
+"""
+SDK_SCRIPT = SDK_LOGIN + r"""
 dataset = dl.datasets.get(dataset_id=sys.argv[1])
 started = time.monotonic()
 items = dataset.items.upload(local_path=sys.argv[2], return_as_list=True)

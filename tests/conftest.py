@@ -58,6 +58,17 @@ def package(faas_project, tmp_path_factory):
                                       modules=MODULES)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 protocol server (moto's, from the dev extra) on 127.0.0.1 for the session."""
+    from moto import server as moto_server
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server._server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
 def project(client, unique):
     """A fresh project per test."""

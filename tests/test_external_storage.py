@@ -7,21 +7,11 @@ import hashlib
 import pytest
 
 import boto3
-from moto import server as moto_server
 
-from dataloop_core.exceptions import BadRequest, NotFound  # noqa: E402
-from dataloop_core.sync import pull  # noqa: E402
+from dataloop_core.exceptions import BadRequest, NotFound
+from dataloop_core.sync import pull
 
 KEY, SECRET = "test-key", "test-secret"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server._server.server_address[:2]
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

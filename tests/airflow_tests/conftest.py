@@ -62,17 +62,6 @@ def demo_env(demo, default_conn, monkeypatch):
     return demo
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    """An S3 protocol server (moto) on 127.0.0.1 for the session."""
-    moto_server = pytest.importorskip("moto.server")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server._server.server_address[:2]
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3_dataset(client, demo, s3_endpoint, unique):
     """A dataset of the demo project backed by a fresh bucket holding data/0.txt .. data/2.txt."""

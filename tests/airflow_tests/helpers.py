@@ -58,3 +58,22 @@ class TaskStateStore:
     def set(self, key, value) -> None:
         json.dumps(value)
         self.values[key] = value
+
+
+def killed_while_waiting(op, context, started_within: float = 30):
+    """Run ``op.execute`` in a thread, call ``op.on_kill()`` once it has started its runs, and return the
+    ``AirflowException`` the execution ended with (the thread must end within 30 s)."""
+    import threading
+    import time
+    from airflow.providers.common.compat.sdk import AirflowException
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault(
+        "error", pytest.raises(AirflowException, op.execute, context)))
+    worker.start()
+    deadline = time.monotonic() + started_within
+    while not op.run_ids and time.monotonic() < deadline:
+        time.sleep(0.05)
+    op.on_kill()
+    worker.join(30)
+    assert not worker.is_alive(), "the task did not end after on_kill"
+    return outcome["error"].value

@@ -18,7 +18,7 @@ from dataloop_provider.operators.sync import DataloopSyncPullOperator, DataloopS
 from dataloop_provider.operators.tasks import (DataloopAddItemsToTaskOperator, DataloopCreateQATaskOperator,
                                                DataloopCreateTaskOperator)
 from dataloop_provider.triggers.runs import DataloopExecutionTrigger, DataloopPipelineExecutionTrigger
-from .helpers import deferred, run_trigger
+from .helpers import deferred, killed_while_waiting, run_trigger
 
 FAST = {"poll_interval": 0.2, "max_poll_interval": 1}
 
@@ -84,16 +84,7 @@ def test_timeout_fails_and_cancels_the_execution(client, demo, default_conn, con
 def test_on_kill_cancels_a_blocking_execution_wait(client, demo, default_conn, context):
     op = DataloopExecuteFunctionOperator(task_id="t", service_id=demo["service_id"], function_name="block",
                                          execution_input={"seconds": 30}, timeout=60, **FAST)
-    outcome = {}
-    worker = threading.Thread(target=lambda: outcome.setdefault("error", pytest.raises(AirflowException,
-                                                                                         op.execute, context)))
-    worker.start()
-    deadline = time.monotonic() + 30
-    while not op.run_ids and time.monotonic() < deadline:
-        time.sleep(0.05)
-    op.on_kill()
-    worker.join(30)
-    assert not worker.is_alive() and "cancelled" in str(outcome["error"].value)
+    assert "cancelled" in str(killed_while_waiting(op, context))
     status = client.runs.status("execution", op.run_ids[0])
     assert status.terminal and not status.succeeded
 
@@ -284,16 +275,7 @@ def test_export_fire_and_forget_then_on_kill_aborts_the_commands(client, default
         "created", "in-progress")
     op = DataloopExportAnnotationsOperator(task_id="x", dataset_id=dataset.id, local_path=str(tmp_path / "b"),
                                            timeout=60, **FAST)
-    outcome = {}
-    worker = threading.Thread(target=lambda: outcome.setdefault("error", pytest.raises(AirflowException,
-                                                                                         op.execute, context)))
-    worker.start()
-    deadline = time.monotonic() + 30
-    while not op.run_ids and time.monotonic() < deadline:
-        time.sleep(0.05)
-    op.on_kill()
-    worker.join(30)
-    assert not worker.is_alive() and "cancelled" in str(outcome["error"].value)
+    assert "cancelled" in str(killed_while_waiting(op, context))
     assert client.runs.status("command", op.run_ids[0]).status == "aborted"
     assert not (tmp_path / "b").exists()
 

@@ -32,13 +32,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench_emulator import seed_items
-from bench_sync import SDK_LOGIN
+from bench_sync import SDK_LOGIN, ensure_dtlpy
 from latency_link import Link
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "bench", ".data")
-DTLPY_VENV = os.path.join(ROOT, ".venv-dtlpy")
-DTLPY_VERSION = "1.126.5"
 OUR_WORKERS = 16  # the CLI's default --workers
 PAGE = 1000
 
@@ -125,14 +123,6 @@ def run_measured(argv: list, env: dict) -> tuple:
             raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}): {err.strip()[-800:]}")
         rss = rss_file.read().strip().splitlines()
     return out, usage.ru_utime + usage.ru_stime, int(rss[-1]) / 1024 if timed and rss else None
-
-
-def ensure_dtlpy() -> str:
-    python = os.path.join(DTLPY_VENV, "bin", "python")
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", DTLPY_VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", f"dtlpy=={DTLPY_VERSION}"], check=True)
-    return python
 
 
 class Clients:

@@ -242,7 +242,7 @@ def test_clone_without_waiting_returns_its_command(client, dataset, unique):
     status = client.runs.wait("command", command.id, timeout=60)
     clone = client.datasets.get(dataset_id=status.output["returnedModelId"])
     assert clone.name == name and clone.items_count == 1
-    failed = client.datasets.clone(dataset.id, clone_name=name, wait=False)
+    failed = dataset.clone(clone_name=name, wait=False)  # the entity's method passes wait on too
     status = client.runs.wait("command", failed.id, timeout=60, raise_on_failure=False)
     assert not status.succeeded and "Dataset with the same name already exists" in status.message
 

@@ -242,11 +242,12 @@ class Dataset(Entity):
 
     def clone(self, clone_name: Optional[str] = None, filters=None, with_items_annotations: bool = True,
               with_metadata: bool = True, with_task_annotations_status: bool = True,
-              dst_dataset_id: Optional[str] = None, target_directory: Optional[str] = None) -> "Dataset":
+              dst_dataset_id: Optional[str] = None, target_directory: Optional[str] = None, wait: bool = True):
+        """The clone (a Dataset), or its Command when ``wait=False``."""
         return self.datasets.clone(dataset_id=self.id, clone_name=clone_name, filters=filters,
                                    with_items_annotations=with_items_annotations, with_metadata=with_metadata,
                                    with_task_annotations_status=with_task_annotations_status,
-                                   dst_dataset_id=dst_dataset_id, target_directory=target_directory)
+                                   dst_dataset_id=dst_dataset_id, target_directory=target_directory, wait=wait)
 
     def sync(self, wait: bool = True):
         return self.datasets.sync(dataset_id=self.id, wait=wait)

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from dataloop_core import DataloopClient
+from dataloop_core._jwt import claims
 from dataloop_core.credentials import Credentials, SignInFailed
 from dataloop_core.emulator import EmulatorServer
 from dataloop_core.emulator.auth import Auth
@@ -212,9 +213,10 @@ def test_a_401_renews_once_and_resends(server, logs):
 
 
 def test_an_expired_static_token_still_fails_clearly(server):
-    with DataloopClient(base_url=server.url, token=server.token(ttl=1)) as client:
+    token = server.token(ttl=4)  # long enough to be used once on a loaded machine
+    with DataloopClient(base_url=server.url, token=token) as client:
         client.projects.list()
-        time.sleep(1.1)
+        time.sleep(max(0.0, claims(token)["exp"] - time.time()) + 0.1)
         with pytest.raises(TokenExpired, match="token expired at .*Credentials.from_m2m"):
             client.projects.list()
 

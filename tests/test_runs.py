@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 
 import pytest
@@ -155,6 +156,10 @@ def test_pipeline_execution_from_the_client_root(emulator, client, project, data
     assert bare.platform_url == url
     with pytest.raises(RunTimeout):
         client.pipeline_executions.wait(pipeline_execution_id=cycle.id, timeout=0.2)
+    node_runs = {"filter": {"pipeline.executionId": cycle.id}, "resource": "executions"}
+    deadline = time.monotonic() + 30
+    while not list(client.executions.list(filters=node_runs).all()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # cancel once the node's execution exists: that is what a cycle's cancel terminates
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     with pytest.raises(RunCancelled):

@@ -1,6 +1,7 @@
 """The emulator's upload hot path: the streaming multipart reader, cached token checks, large-block streaming."""
 import io
 import os
+import random
 import time
 import types
 
@@ -31,7 +32,9 @@ def parse(data, tmp_path, boundary=b"b0und", max_field_bytes=1 << 20):
 
 def test_fields_and_files_in_any_order_across_read_boundaries(tmp_path, monkeypatch):
     monkeypatch.setattr(_multipart, "READ_SIZE", 7)  # delimiters straddle every read
-    payload = os.urandom(5000) + b"\r\n--b0un" + os.urandom(100)  # almost a delimiter inside the data
+    data_bytes = random.Random(7).randbytes
+    payload = data_bytes(5000) + b"\r\n--b0unX" + data_bytes(100)  # almost a delimiter inside the data
+    assert b"\r\n--b0und" not in payload
     data = body(('Content-Disposition: form-data; name="type"', b"file"),
                 ('Content-Disposition: form-data; name="file"; filename="a \\"q\\".bin"\r\n'
                  "Content-Type: application/x-thing", payload),

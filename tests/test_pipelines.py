@@ -2,7 +2,6 @@
 pipeline triggers (event and cron)."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from dataloop_core.entities.pipeline_node import CodeNode, DatasetNode, Pipeline
 from dataloop_core.entities.workload import WorkloadUnit
 from dataloop_core.exceptions import BadRequest, NotFound
 from dataloop_core.filters import Filters, FiltersResource
+from eventually import eventually
 
 
 def upload(dataset, data: bytes, folder: str, name: str):
@@ -179,16 +179,6 @@ def tag(item):
     return item.update()
 
 
-def wait_for(condition, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_task_node_waits_for_the_item_status_and_routes_by_action(project, dataset, unique):
     """Scenario: code node -> task node -> code node (complete) / dataset node (discard); the status an annotator
     sets on the item in the node's task continues the execution along the matching connection."""
@@ -211,7 +201,7 @@ def test_task_node_waits_for_the_item_status_and_routes_by_action(project, datas
     runs = {}
     for item in (kept, dropped):
         runs[item.id] = pipeline.execute(execution_input={"item": item.id})
-        wait_for(lambda: pipeline.pipeline_executions.get(runs[item.id].id).node_status(review.node_id)
+        eventually(lambda: pipeline.pipeline_executions.get(runs[item.id].id).node_status(review.node_id)
                  == "in-progress")
     assert pipeline.pipeline_executions.get(runs[kept.id].id).status == "in-progress"
     assert sorted(i.id for i in project.tasks.get_items(task_id=task_id).all()) == sorted([kept.id, dropped.id])
@@ -255,7 +245,7 @@ def test_event_trigger_on_a_pipeline_fires_on_upload(project, dataset, unique):
     assert trigger.pipeline_id == pipeline.id and trigger.active is True
     upload(dataset, b"no", "/elsewhere", "skip.txt")
     item = upload(dataset, b"yes", "/incoming", "go.txt")
-    run = wait_for(lambda: pipeline.pipeline_executions.list().items)[0]
+    run = eventually(lambda: pipeline.pipeline_executions.list().items)[0]
     run = pipeline.pipeline_executions.wait(pipeline_execution_id=run.id, timeout=60)
     assert run.status == "success" and run.to_json()["triggerId"] == trigger.id
     assert run.executions[first.node_id][0]["input"]["item"]["item_id"] == item.id
@@ -307,7 +297,7 @@ def test_a_task_node_wait_survives_an_emulator_restart(tmp_path, unique):
             pipeline = pipeline.update().install()
             item = upload(dataset, b"k", "/review", "kept.txt")
             run = pipeline.execute(execution_input={"item": item.id})
-            wait_for(lambda: pipeline.pipeline_executions.get(run.id).node_status(review.node_id) == "in-progress")
+            eventually(lambda: pipeline.pipeline_executions.get(run.id).node_status(review.node_id) == "in-progress")
     finally:
         server.stop()
     server = EmulatorServer(data_dir).start()  # on another port: the resumed run must call back to the new one

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from dataloop_core import CodeNode
 from dataloop_core.entities.pipeline_execution import PipelineExecution
 from dataloop_core.exceptions import DataloopError, NotFound, RunCancelled, RunFailed, RunTimeout
 from dataloop_core.runs import RunKind, RunStatus
+from eventually import eventually
 from faas_runner import wait_status
 
 
@@ -157,9 +157,8 @@ def test_pipeline_execution_from_the_client_root(emulator, client, project, data
     with pytest.raises(RunTimeout):
         client.pipeline_executions.wait(pipeline_execution_id=cycle.id, timeout=0.2)
     node_runs = {"filter": {"pipeline.executionId": cycle.id}, "resource": "executions"}
-    deadline = time.monotonic() + 30
-    while not list(client.executions.list(filters=node_runs).all()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # cancel once the node's execution exists: that is what a cycle's cancel terminates
+    # cancel once the node's execution exists: that is what a cycle's cancel terminates
+    eventually(lambda: list(client.executions.list(filters=node_runs).all()), "the node's execution")
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     with pytest.raises(RunCancelled):

@@ -11,6 +11,7 @@ from dataloop_core import Filters, FiltersResource
 from dataloop_core.entities.trigger import CronTrigger, Trigger, TriggerExecutionMode, TriggerResource
 from dataloop_core.exceptions import BadRequest, NotFound
 from faas_runner import HookServer
+from eventually import eventually
 
 
 @pytest.fixture
@@ -167,15 +168,6 @@ def hook_server():
         yield server
 
 
-def wait_for(condition, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def test_webhook_trigger_posts_the_event_and_retries_a_failed_delivery(faas_project, dataset, tmp_path, client,
                                                                        hook_server):
     webhook = client.transport.json("POST", "/webhooks", json={"name": "hook", "project": faas_project.id,
@@ -188,7 +180,7 @@ def test_webhook_trigger_posts_the_event_and_retries_a_failed_delivery(faas_proj
                                            actions="Created", filters={"name": "hooked.txt"})
     assert trigger.webhook_id == webhook["id"]
     item = upload(dataset, tmp_path, "hooked.txt")
-    wait_for(lambda: len(hook_server.received) == 2)
+    eventually(lambda: len(hook_server.received) == 2, "two deliveries", limit=30)
     first, second = hook_server.received
     assert first["body"] == second["body"] and first["path"] == "/hook"
     assert second["body"]["resource"] == "Item" and second["body"]["action"] == "Created"
@@ -220,6 +212,6 @@ def test_webhook_retries_are_bounded(faas_project, dataset, tmp_path, client, ho
     hook_server.answers.extend([500] * (ATTEMPTS + 2))  # the hook is down for longer than the emulator tries
     faas_project.triggers.create(webhook_id=webhook["id"], name=tname(), filters={"name": "down.txt"})
     upload(dataset, tmp_path, "down.txt")
-    wait_for(lambda: len(hook_server.received) == ATTEMPTS)
+    eventually(lambda: len(hook_server.received) == ATTEMPTS, "every delivery attempt", limit=30)
     time.sleep(5)  # longer than the last backoff: no further try comes
     assert len(hook_server.received) == ATTEMPTS

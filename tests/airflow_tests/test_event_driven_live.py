@@ -11,10 +11,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from eventually import eventually
 
 pytestmark = pytest.mark.slow
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags_examples" / "dataloop_event_driven.py"
@@ -24,17 +25,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def poll(what, check, timeout: float = 120):
-    """``check()``'s first truthy answer within ``timeout`` seconds, else fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = check()
-        if answer:
-            return answer
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -79,20 +69,21 @@ def airflow_processes(emulator, token, demo, client, unique, tmp_path):
 def test_new_images_fire_an_asset_event_and_a_restarted_triggerer_resumes(airflow_processes, tmp_path):
     dataset, start, db_rows = airflow_processes
     triggerer = start("triggerer")
-    poll("the watcher to run in the triggerer",
-         lambda: db_rows("SELECT id FROM trigger WHERE triggerer_id IS NOT NULL"))
+    wait = dict(limit=120, step=0.5)
+    eventually(lambda: db_rows("SELECT id FROM trigger WHERE triggerer_id IS NOT NULL"),
+               "the watcher to run in the triggerer", **wait)
     first = [dataset.items.upload(local_path=p).id for p in make_pngs(tmp_path / "a", 2)]
-    [(payload,)] = poll("the first asset event", lambda: db_rows("SELECT extra FROM asset_event"))
+    [(payload,)] = eventually(lambda: db_rows("SELECT extra FROM asset_event"), "the first asset event", **wait)
     assert json.loads(payload)["payload"]["ids"] == first
-    poll("the cursor to be saved", lambda: db_rows("SELECT value FROM asset_state_store WHERE key = "
-                                                   "'dataloop_feed_cursor'"))
+    eventually(lambda: db_rows("SELECT value FROM asset_state_store WHERE key = 'dataloop_feed_cursor'"),
+               "the cursor to be saved", **wait)
 
     triggerer.terminate()
     triggerer.wait(60)
     [second] = [dataset.items.upload(local_path=p).id for p in make_pngs(tmp_path / "b", 1, seed=1)]
     start("triggerer")
-    events = poll("the second asset event", lambda: (rows := db_rows("SELECT extra FROM asset_event ORDER BY id"))
-                  and len(rows) >= 2 and rows)
+    events = eventually(lambda: (rows := db_rows("SELECT extra FROM asset_event ORDER BY id")) and len(rows) >= 2
+                        and rows, "the second asset event", **wait)
     assert [json.loads(extra)["payload"]["ids"] for (extra,) in events] == [first, [second]]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,20 +15,10 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Cancelling
+from eventually import eventually
 
 SERVED = Path(__file__).with_name("served_flows.py")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def eventually(probe, what: str, limit: float = 90):
-    """``probe()`` once it is truthy; bounded (the runner and its flow-run process start in a few seconds)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen within {limit} s")
 
 
 @pytest.fixture
@@ -48,15 +37,15 @@ def test_cancelling_the_flow_run_through_the_api_terminates_the_execution(runner
     service = package.services.deploy(service_name=f"svc-{uuid.uuid4().hex[:8]}")
     flag = str(tmp_path / "never")
     with get_client(sync_client=True) as prefect:
-        eventually(lambda: _deployment(prefect), "the runner registering its deployment")
+        eventually(lambda: _deployment(prefect), "the runner registering its deployment", limit=90)
         flow_run = run_deployment("run-function/run-function", timeout=0, parameters={
             "project_name": faas_project.name, "service_name": service.name, "function_name": "block",
             "execution_input": {"flag": flag}})
         execution = eventually(lambda: next((e for e in service.executions.list().all()
                                              if e.latest_status["status"] == "in-progress"), None),
-                               "the flow run starting the execution")
+                               "the flow run starting the execution", limit=90)
         prefect.set_flow_run_state(flow_run.id, Cancelling(), force=True)
-        final = eventually(lambda: _final(prefect, flow_run.id), "the flow run ending")
+        final = eventually(lambda: _final(prefect, flow_run.id), "the flow run ending", limit=90)
     assert final.is_cancelled(), final
     assert service.executions.get(execution_id=execution.id).latest_status["status"] == "terminated"
 

@@ -95,13 +95,10 @@ class Runs:
         """One cheap read of the run's status."""
         return self._repository(kind).status(run_id, **options)
 
-    def wait(self, kind, run_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, raise_on_failure: bool = True,
-             cancel_event=None, on_progress=None, poll_interval: Optional[float] = None,
-             cancel_remote: bool = True, **options) -> RunStatus:
-        """Wait until the run is terminal (see ``_polling.wait_for_status`` for the failure rules)."""
-        return self._repository(kind).wait_for(run_id, timeout=timeout, raise_on_failure=raise_on_failure,
-                                               cancel_event=cancel_event, on_progress=on_progress,
-                                               poll_interval=poll_interval, cancel_remote=cancel_remote, **options)
+    def wait(self, kind, run_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT, **options) -> RunStatus:
+        """Wait until the run is terminal: ``raise_on_failure``, ``cancel_event``, ``on_progress``,
+        ``poll_interval``, ``cancel_remote`` as in ``_polling.wait_for_status``, plus the kind's own options."""
+        return self._repository(kind).wait_for(run_id, timeout=timeout, **options)
 
     def cancel(self, kind, run_id: str, **options) -> RunStatus:
         """Cancel the run; a run that already ended is left as it is and its status returned."""

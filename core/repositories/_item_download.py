@@ -58,8 +58,12 @@ def _fetch_link(ref: str, target: str, overwrite: bool) -> str:
     if os.path.exists(target) and not overwrite:
         return target
     part = _transfer.part_path(target)
-    with urllib.request.urlopen(ref, timeout=120) as response, _transfer.open_part(part) as out:
-        shutil.copyfileobj(response, out, 1 << 20)
+    try:
+        with urllib.request.urlopen(ref, timeout=120) as response, _transfer.open_part(part) as out:
+            shutil.copyfileobj(response, out, 1 << 20)
+    except BaseException:  # nothing resumes a link download: leave no part file behind
+        _transfer.finish_part(part, None)
+        raise
     _transfer.finish_part(part, target)
     return target
 

@@ -131,8 +131,7 @@ class PipelineExecutions(Repository):
         filters.add(field="latestStatus.status", values=sorted(EXECUTION_TERMINAL_STATUSES),
                     operator=FiltersOperations.NIN)
         for execution in list(self._client.executions.list(filters=filters).all()):
-            if execution.in_progress():
-                self._client.executions.cancel(execution.id)
+            self._client.executions.terminate(execution_id=execution.id)
         return self.status(cycle.id, pipeline_id=cycle.pipeline_id)
 
     def wait_for(self, pipeline_execution_id: str, *, timeout: Optional[float] = DEFAULT_TIMEOUT,

@@ -159,7 +159,6 @@ class Tasks(Repository):
                  statuses: Optional[List[str]] = None, cancel_remote: bool = False, **options) -> RunStatus:
         """Wait until the task reaches ``min_percent`` (or every item one of ``statuses``); a cancelled wait leaves
         the task as it is."""
-        self.status(task_id, min_percent, statuses)  # checks the arguments and the id before waiting
         fetch = lambda: self.status(task_id, min_percent, statuses)  # noqa: E731
         return wait_for_status(fetch, fetch, timeout=timeout, cancel_remote=cancel_remote, **options)
 

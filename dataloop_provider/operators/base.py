@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow.providers.common.compat.sdk import AirflowException, ResumableJobMixin, conf
 
 from dataloop_core.exceptions import RunCancelled, RunTimeout
-from dataloop_core.runs import RunKind, RunStatus
+from dataloop_core.runs import RunStatus
 from dataloop_provider.hooks.dataloop import DataloopHook
 from dataloop_provider.triggers.runs import TRIGGERS
 
@@ -34,9 +34,9 @@ class Throttle:
     def __init__(self, log, interval: float = LOG_EVERY):
         self._log, self._interval, self._last = log, interval, None
 
-    def __call__(self, message: str, force: bool = False) -> None:
+    def __call__(self, message: str) -> None:
         now = time.monotonic()
-        if force or self._last is None or now - self._last >= self._interval:
+        if self._last is None or now - self._last >= self._interval:
             self._last = now
             self._log(message)
 
@@ -188,7 +188,7 @@ class DataloopRunOperator(ResumableJobMixin, DataloopBaseOperator):
             try:
                 statuses.append(self.client.runs.wait(
                     self.kind, run_id, timeout=max(deadline - time.monotonic(), 0.001), raise_on_failure=False,
-                    cancel_event=self._cancel, cancel_remote=self.cancel_on_kill,
+                    cancel_event=self._cancel, cancel_remote=False,  # on_kill cancels every run itself
                     on_progress=lambda status: log(f"waiting: {status.describe()}"),
                     **self.run_options()))
             except RunTimeout as exc:
@@ -212,8 +212,6 @@ class DataloopRunOperator(ResumableJobMixin, DataloopBaseOperator):
         return self._result
 
     def _cancel_runs(self) -> None:
-        if self.kind == RunKind.TASK.value:
-            return
         for run_id in self.run_ids:
             try:
                 self.log.info("cancelled: %s", self.client.runs.cancel(self.kind, run_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import cached_property
 from typing import Any, ClassVar, Optional
 
 from airflow.triggers.base import BaseTrigger
@@ -43,7 +44,9 @@ class DataloopTrigger(SerializedFields, BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = float(max_poll_interval)
 
+    @cached_property
     def hook(self) -> DataloopHook:
+        """One hook, so one client, for the trigger's whole wait (closed when ``run`` ends)."""
         return DataloopHook(self.dataloop_conn_id)
 
     def expired(self) -> bool:

@@ -68,22 +68,26 @@ class DataloopNewItemsTrigger(DataloopTrigger):
         self.since, self.until = platform_time(since), platform_time(until)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            payload = await self._wait()
+        finally:
+            self.hook.close()
+        yield TriggerEvent(payload)
+
+    async def _wait(self) -> dict:
         attempt = 0
         while True:
             try:
-                client = await self.hook().aget_conn()
+                client = await self.hook.aget_conn()
                 found = await asyncio.to_thread(new_items, client, self.dataset_id, self.since, self.until,
                                                 self.filters)
             except (DataloopError, ValueError) as exc:
-                yield TriggerEvent({"event": "error", "count": 0, "item_ids": [], "message": str(exc)})
-                return
+                return {"event": "error", "count": 0, "item_ids": [], "message": str(exc)}
             if found["count"] >= self.min_items:
-                yield TriggerEvent({"event": "success", **found, "message": None})
-                return
+                return {"event": "success", **found, "message": None}
             if self.expired():
-                yield TriggerEvent({"event": "timeout", **found, "message": (
+                return {"event": "timeout", **found, "message": (
                     f"only {found['count']} new item(s) in dataset {self.dataset_id} before the deadline, "
-                    f"{self.min_items} wanted")})
-                return
+                    f"{self.min_items} wanted")}
             await self.sleep(attempt)
             attempt += 1

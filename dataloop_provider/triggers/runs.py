@@ -51,7 +51,7 @@ class DataloopRunTrigger(DataloopTrigger):
         self.cancel_on_kill = bool(cancel_on_kill)
 
     async def statuses(self) -> list:
-        client = await self.hook().aget_conn()
+        client = await self.hook.aget_conn()
         return [await asyncio.to_thread(client.runs.status, self.kind, run_id, **self.run_options)
                 for run_id in self.run_ids]
 
@@ -78,19 +78,29 @@ class DataloopRunTrigger(DataloopTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         attempt = 0
-        while (payload := await self.check()) is None:
-            await self.sleep(attempt)
-            attempt += 1
+        try:
+            while (payload := await self.check()) is None:
+                await self.sleep(attempt)
+                attempt += 1
+        finally:
+            self.hook.close()
         yield TriggerEvent(payload)
 
     async def on_kill(self) -> None:
         """Cancel the runs still going (only on a user's kill of the deferred task; never on restarts)."""
         if not self.cancel_on_kill or self.kind == RunKind.TASK.value:
             return
-        client = await self.hook().aget_conn()
-        for run_id in self.run_ids:
-            status: RunStatus = await asyncio.to_thread(client.runs.cancel, self.kind, run_id, **self.run_options)
-            self.log.info("cancelled on kill: %s", status.describe())
+        client = await self.hook.aget_conn()
+        try:
+            for run_id in self.run_ids:
+                try:
+                    status: RunStatus = await asyncio.to_thread(client.runs.cancel, self.kind, run_id,
+                                                                **self.run_options)
+                    self.log.info("cancelled on kill: %s", status.describe())
+                except Exception as exc:  # cancel the others all the same; say what was left running
+                    self.log.error("could not cancel %s %s: %s", self.kind, run_id, exc)
+        finally:
+            self.hook.close()
 
 
 class DataloopExecutionTrigger(DataloopRunTrigger):

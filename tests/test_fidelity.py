@@ -295,6 +295,23 @@ def test_10_thumbnail_of_an_image_item(api, dataset):
     assert api.get(f"/items/{thumbnail_id}").status_code == 404  # the thumbnail goes with its item
 
 
+def test_10_a_named_thumbnail_that_is_not_the_items_own_is_neither_served_nor_deleted(api, dataset):
+    first = upload(api, dataset, "/pics/one.png", png(), "image/png")
+    second = upload(api, dataset, "/pics/two.png", png(), "image/png")
+    assert api.get(f"/items/{first['id']}/thumbnail").status_code == 200
+    thumbnail_id = api.ok("get", f"/items/{first['id']}")["metadata"]["system"]["thumbnailId"]
+    # a copied (or edited) thumbnailId names another item's thumbnail: that one is not this item's
+    api.ok("patch", f"/items/{second['id']}", params={"system": "true"},
+           json={"metadata": {"system": {"thumbnailId": thumbnail_id}}})
+    assert api.get(f"/items/{second['id']}/thumbnail").status_code == 200
+    assert api.ok("get", f"/items/{second['id']}")["metadata"]["system"]["thumbnailId"] != thumbnail_id
+    api.ok("patch", f"/items/{second['id']}", params={"system": "true"},
+           json={"metadata": {"system": {"thumbnailId": first["id"]}}})
+    assert api.ok("delete", f"/items/{second['id']}") is True
+    assert api.get(f"/items/{first['id']}").status_code == 200  # an item named by it is not deleted with it
+    assert api.get(f"/items/{thumbnail_id}").status_code == 200
+
+
 def test_10_thumbnail_of_a_non_image_is_not_found(api, dataset, items):
     response = api.get(f"/items/{items[0]['id']}/thumbnail")
     assert response.status_code == 404 and "thumbnail" in response.json()["message"]

@@ -51,8 +51,7 @@ class CommandRunner:
                "creator": creator}
         doc["id"] = self.store.new_id()
         doc["url"] = f"{api_url}/commands/{doc['id']}"
-        self.store.insert("command", doc)
-        created = self.store.get("command", doc["id"])
+        created = dict(self.store.insert("command", doc))  # the answer of a command that failed at once
         done = threading.Event()
         self._pool.submit(self._run, doc["id"], work, done)
         done.wait(self.inline_wait)

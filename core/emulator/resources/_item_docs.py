@@ -129,7 +129,7 @@ def delete_items(ctx, dataset_id: str, docs: Iterable[dict]) -> List[dict]:
     deleted, seen = [], set()
     for doc in docs:
         batch = [doc] + (under_dir(ctx, dataset_id, doc["filename"]) if doc.get("type") == "dir" else [])
-        batch += [t for t in (_thumbnail_of(ctx, v) for v in list(batch)) if t is not None]
+        batch += [t for t in (thumbnail_of(ctx, v) for v in list(batch)) if t is not None]
         for victim in batch:
             if victim["id"] in seen:
                 continue
@@ -140,10 +140,12 @@ def delete_items(ctx, dataset_id: str, docs: Iterable[dict]) -> List[dict]:
     return deleted
 
 
-def _thumbnail_of(ctx, doc: dict) -> Optional[dict]:
-    """The hidden thumbnail item made for ``doc`` (it goes with the item)."""
+def thumbnail_of(ctx, doc: dict) -> Optional[dict]:
+    """The hidden thumbnail item made for ``doc`` (it goes with the item). Only one made from this very item
+    counts: a copied or edited ``thumbnailId`` never names another item's thumbnail, or any other item."""
     thumbnail_id = ((doc.get("metadata") or {}).get("system") or {}).get("thumbnailId")
-    return ctx.store.find("item", thumbnail_id) if is_object_id(thumbnail_id) else None
+    thumbnail = ctx.store.find("item", thumbnail_id) if is_object_id(thumbnail_id) else None
+    return thumbnail if thumbnail is not None and thumbnail.get("srcItem") == doc["id"] else None
 
 
 def delete_annotations_of(ctx, dataset_id: str, item_ids: List[str]) -> None:

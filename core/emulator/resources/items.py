@@ -102,8 +102,10 @@ def thumbnail(ctx, item_id):
     """A JPEG of at most ``THUMBNAIL_SIZE`` pixels, made on first request and kept as a hidden item under
     ``/.dataloop/thumbnails`` named by ``metadata.system.thumbnailId`` (made anew when that is cleared)."""
     doc = docs.get_item(ctx, item_id)
-    thumbnail_id = doc["metadata"].get("system", {}).get("thumbnailId")
-    if not (thumbnail_id and ctx.store.find("item", thumbnail_id) and ctx.blobs.exists(thumbnail_id)):
+    existing = docs.thumbnail_of(ctx, doc)
+    if existing is not None and ctx.blobs.exists(existing["id"]):
+        thumbnail_id = existing["id"]
+    else:
         thumbnail_id = _make_thumbnail(ctx, doc)
     return send_file(ctx.blobs.path(thumbnail_id), ctx.request.environ, mimetype="image/jpeg", conditional=True,
                      download_name="thumbnail.jpg", etag=False)

@@ -40,7 +40,6 @@ class ProgressArtifact:
         self._context = contextvars.copy_context()
         self._id = create_progress_artifact(progress=0.0, description=description, _sync=True) if in_run() \
             else None
-        self.updates = 0
 
     def update(self, percent: Optional[float], force: bool = False) -> None:
         if self._id is None or percent is None:
@@ -50,7 +49,6 @@ class ProgressArtifact:
             if not force and now - self._last < self.interval:
                 return
             self._last = now
-            self.updates += 1
             self._context.copy().run(update_progress_artifact, artifact_id=self._id,
                                      progress=max(0.0, min(100.0, float(percent))), _sync=True)
 
@@ -89,8 +87,3 @@ def links(title: str, targets: Iterable[Tuple[str, str]]) -> None:
     lines = [f"### {title}", ""] + [f"- [{label}]({url})" for label, url in targets]
     create_markdown_artifact(markdown="\n".join(lines), key=artifact_key("dataloop", title), description=title,
                              _sync=True)
-
-
-def console_url(client, project_id: str, *path: str) -> str:
-    """A console page of a project: ``console_url(client, pid, "pipelines", pipeline_id)``."""
-    return f"{client.console_url}projects/{project_id}/" + "/".join(path)

@@ -58,8 +58,8 @@ class DataloopJobRun(JobRun):
 
     def _wait(self) -> dict:
         client, outcome, status = self._client, None, None
+        progress = artifacts.ProgressArtifact(f"Dataloop {self.kind.replace('_', ' ')} {self.run_id}")
         try:
-            progress = artifacts.ProgressArtifact(f"Dataloop {self.kind.replace('_', ' ')} {self.run_id}")
             status = client.runs.wait(self.kind, self.run_id, timeout=self.timeout, cancel_event=self._cancel,
                                       on_progress=lambda s: self._on_status(progress, s),
                                       poll_interval=self.poll_interval, **self.options)
@@ -226,7 +226,6 @@ class DataloopPipeline(_DataloopJob):
         pipeline = project.pipelines.get(pipeline_name=self.pipeline_name)
         execution = pipeline.execute(execution_input=execution_input or self.execution_input)
         self.logger.info("started execution %s of pipeline %s", execution.id, pipeline.name)
-        url = artifacts.console_url(self.credentials.get_client(), project.id, "pipelines", pipeline.id)
-        links = ((f"Execution {execution.id} of pipeline {pipeline.name}", url),)
+        links = ((f"Execution {execution.id} of pipeline {pipeline.name}", execution.platform_url),)
         related = (events.resource("pipeline", pipeline.id, pipeline.name, role="pipeline"),)
         return self._run("pipeline_execution", execution.id, links, related, pipeline_id=pipeline.id)

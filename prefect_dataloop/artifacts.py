@@ -15,7 +15,7 @@ from prefect.artifacts import (create_markdown_artifact, create_progress_artifac
                                update_progress_artifact)
 from prefect.context import FlowRunContext, TaskRunContext
 
-MAX_FAILURE_ROWS = 50
+from .datasets import MAX_FAILURES
 
 
 def in_run() -> bool:
@@ -74,7 +74,7 @@ def sync_summary_table(summary: dict, title: str) -> None:
                          "cancelled", "shards")
             if name in summary]
     rows += [{"measure": f"failed: {f['path']}", "value": f["reason"]}
-             for f in summary.get("failed", [])[:MAX_FAILURE_ROWS]]
+             for f in summary.get("failed", [])[:MAX_FAILURES]]
     shard = summary.get("shard") if isinstance(summary.get("shard"), str) else None
     create_table_artifact(table=rows, description=title, _sync=True, key=artifact_key(
         "dataloop-sync", summary.get("direction", ""), *(("shard", shard.replace("/", "-of-")) if shard else ())))

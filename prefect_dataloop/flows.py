@@ -11,13 +11,12 @@ from prefect import flow, get_run_logger, unmapped
 from dataloop_core import sync as dataloop_sync
 
 from . import artifacts, events
-from .datasets import DataloopDataset
+from .datasets import DataloopDataset, MAX_FAILURES
 from .jobs import DataloopFunction, DataloopPipeline
 from .tasks import (create_annotation_task, execute_function, export_annotations, list_items, sync_push_shard,
                     wait_for_execution, wait_for_task_progress)
 
 COUNTS = ("transferred", "skipped", "deleted", "bytes", "failed_count")
-MAX_FAILURES = 50
 
 
 def merge_summaries(summaries: List[dict]) -> dict:

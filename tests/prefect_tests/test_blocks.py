@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import pickle
-import time
 from urllib.parse import urlsplit
 
 import pytest
+
+from eventually import eventually
 from prefect import flow
 from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
@@ -154,15 +155,12 @@ def stored_logs(flow_run_id, expected: str) -> list:
     """The flow run's log lines stored by the Prefect API, once one mentions ``expected`` (logs ship in batches)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-    deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
-        while True:
-            lines = [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(
+        def lines():
+            found = [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(
                 any_=[flow_run_id])))]
-            if any(expected in line for line in lines) or time.monotonic() > deadline:
-                assert any(expected in line for line in lines), lines
-                return lines
-            time.sleep(0.2)
+            return found if any(expected in line for line in found) else None
+        return eventually(lines, f"a stored log line mentioning {expected!r}", limit=30, step=0.2)
 
 
 def test_unknown_dataset_and_project_are_named(credentials, project, unique):

@@ -2,9 +2,10 @@
 finished) become Prefect events, each once across runs, and a deployment with a DeploymentEventTrigger runs."""
 from __future__ import annotations
 
-import time
 
 import pytest
+
+from eventually import eventually
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
@@ -39,14 +40,10 @@ def test_bridge_relays_new_items_once_and_starts_a_deployment_run(credentials, d
     [event] = emitted("dataloop.item")
     assert event.resource.id == f"dataloop.item.{item.id}" and event.payload["filename"] == "/incoming/new.txt"
 
-    runs = []
-    deadline = time.monotonic() + 90                      # the automation services react within seconds
-    with get_client(sync_client=True) as client:
-        while not runs and time.monotonic() < deadline:
-            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(
-                any_=[deployment_id])))
-            time.sleep(0.5)
-    assert len(runs) == 1, "the DeploymentEventTrigger did not start a run"
+    with get_client(sync_client=True) as client:  # the automation services react within seconds
+        runs = eventually(lambda: client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(
+            any_=[deployment_id]))), "the DeploymentEventTrigger starting a run", limit=90, step=0.5)
+    assert len(runs) == 1
     assert runs[0].parameters == {"item_id": f"dataloop.item.{item.id}", "dataset_id": dataset.id}
 
 

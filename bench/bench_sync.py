@@ -1,13 +1,19 @@
 """Sync benchmark, side by side in one run against one emulator process on this machine.
 
     .venv/bin/python bench/bench_sync.py [--workers 16] [--small 2000] [--noop 10000] [--big-mb 1024]
+        [--only push,noop,resume,big,cpu] [--rounds 2] [--baseline GIT_REF]
 
-Measures (a) our ``push`` of N x 100 KB files, (b) the official SDK's ``dataset.items.upload`` of the same folder
-(dtlpy 1.126.5 in ``.venv-dtlpy``, created if missing), (c) a raw ceiling: a bare concurrent multipart POST loop
-with the same worker count and no bookkeeping; then the no-op re-sync of many files vs their full push, the bytes
-re-sent when resuming a push killed (SIGKILL) half way, peak RSS of push and pull of one big file, and pull
-throughput of that file vs ``curl`` to /dev/null, next to this machine's single-core md5 rate (a verified pull
-cannot beat it). The emulator runs in its own process; data is deterministic.
+Measures (``push``) our ``push`` of N x 100 KB files, the official SDK's ``dataset.items.upload`` of the same
+folder (dtlpy 1.126.5 in ``.venv-dtlpy``, created if missing) and a raw ceiling: a bare concurrent multipart POST
+loop with the same worker count and no bookkeeping; (``noop``) the no-op re-sync of many files vs their full push;
+(``resume``) the bytes re-sent when resuming a push killed (SIGKILL) half way; (``big``) peak RSS of push and pull
+of one big file, and pull throughput of that file (to disk and to tmpfs) vs ``curl`` to /dev/null and to disk,
+next to this machine's single-core md5 rate; (``cpu``) the client CPU per 100 KB upload: the whole
+``dataloop sync push`` process's CPU beyond its no-op re-sync, divided by the files.
+
+``--baseline GIT_REF`` runs the CLI parts (``big`` pulls, ``cpu``) also with the core of that commit, alternating
+with the current code round by round, so before and after are measured side by side in one run. The emulator runs
+in its own process; data is deterministic.
 """
 from __future__ import annotations
 
@@ -92,8 +98,20 @@ def ensure_dtlpy() -> str:
     return python
 
 
-def cli(url: str, token: str, args: list, wait: bool = True):
-    env = dict(os.environ, DATALOOP_BASE_URL=url, DATALOOP_TOKEN=token)
+def baseline_code(ref: str, work: str) -> dict:
+    """Environment overrides that make ``python -m dataloop_core...`` import the core of git ``ref``."""
+    source = os.path.join(work, f"baseline-{ref.replace('/', '_')}")
+    shutil.rmtree(source, ignore_errors=True)
+    os.makedirs(source)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "core"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", source], input=archive, check=True)
+    os.rename(os.path.join(source, "core"), os.path.join(source, "dataloop_core"))
+    return {"PYTHONPATH": source}  # PYTHONPATH is searched before the editable install's finder
+
+
+def cli(url: str, token: str, args: list, wait: bool = True, code: dict = None):
+    """Our CLI's ``sync`` in its own process -> (summary, peak RSS MB, CPU s); ``code``: see baseline_code."""
+    env = dict(os.environ, DATALOOP_BASE_URL=url, DATALOOP_TOKEN=token, **(code or {}))
     process = subprocess.Popen([sys.executable, "-m", "dataloop_core.cli", "sync", *args, "--json", "--no-progress"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     if not wait:
@@ -101,7 +119,7 @@ def cli(url: str, token: str, args: list, wait: bool = True):
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return json.loads(out), usage.ru_maxrss / 1024  # MB (ru_maxrss is KiB on Linux)
+    return json.loads(out), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # MB: ru_maxrss is KiB
 
 
 # -- measurements -------------------------------------------------------------------------------------
@@ -169,49 +187,79 @@ def _journaled(journals: str) -> int:
         return 0
 
 
-def big_file(url, token, client, project, work, megabytes, workers) -> dict:
+def big_file(url, token, client, project, work, megabytes, workers, codes, rounds) -> dict:
+    """Push one big file, then per round: ``curl`` to /dev/null and to disk, and a pull to disk with each code."""
     source = os.path.join(work, "big")
     os.makedirs(source, exist_ok=True)
     make_big(os.path.join(source, "big.bin"), megabytes)
     dataset = project.datasets.create(f"big-{time.time_ns()}")
     journals = os.path.join(work, "journals-big")
     shutil.rmtree(journals, ignore_errors=True)
-    pushed, push_rss = cli(url, token, ["push", source, "--project", project.id, "--dataset", dataset.id,
-                                        "--journal-dir", journals, "--workers", str(workers)])
-    pulls = {}
-    for place, parent in (("disk", work), ("tmpfs", "/dev/shm" if os.path.isdir("/dev/shm") else None)):
-        if parent is None:
-            continue
-        target = os.path.join(parent, f"bench-sync-pull-{os.getpid()}")
-        shutil.rmtree(target, ignore_errors=True)
-        try:
-            pulls[place] = cli(url, token, ["pull", target, "--project", project.id, "--dataset", dataset.id,
-                                            "--journal-dir", f"{journals}-pull-{place}", "--workers", str(workers)])
-        finally:
-            shutil.rmtree(target, ignore_errors=True)
+    pushed, push_rss, _ = cli(url, token, ["push", source, "--project", project.id, "--dataset", dataset.id,
+                                           "--journal-dir", journals, "--workers", str(workers)])
     body = {"filter": {"$and": [{"type": "file"}]}, "page": 0, "pageSize": 1, "resource": "items"}
     item_id = client.transport.json("POST", f"/datasets/{dataset.id}/query", json=body)["items"][0]["id"]
     size_mb = megabytes * 1.048576
-    curl = {}
-    for place, output in (("devnull", "/dev/null"), ("disk", os.path.join(work, "curl.out"))):
+    tmpfs = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    rates = {"curl_devnull": [], "curl_disk": []}
+    rss, ok = {}, True
+
+    def pull(label: str, code: dict, parent: str) -> float:
+        nonlocal ok
+        target = os.path.join(parent, f"bench-sync-pull-{os.getpid()}")
+        shutil.rmtree(target, ignore_errors=True)
+        os.sync()  # every contender starts with no dirty pages to write back
+        try:
+            summary, rss[label], _ = cli(url, token, ["pull", target, "--project", project.id, "--dataset",
+                                                      dataset.id, "--journal-dir", f"{journals}-{time.time_ns()}",
+                                                      "--workers", str(workers)], code=code)
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+        ok = ok and summary["ok"] and summary["transferred"] == 1
+        return size_mb / summary["seconds"]
+
+    def curl(output: str) -> float:
+        os.sync()
         started = time.monotonic()
         subprocess.run(["curl", "-sf", "-o", output, "-H", f"authorization: Bearer {token}",
                         f"{url}/api/v1/items/{item_id}/stream"], check=True)
-        curl[place] = size_mb / (time.monotonic() - started)
-    os.remove(os.path.join(work, "curl.out"))
-    pull_disk, pull_rss = pulls["disk"]
-    result = {"size_mb": round(size_mb), "push_ok": pushed["ok"], "pull_ok": pull_disk["ok"],
-              "push_peak_rss_mb": round(push_rss, 1), "pull_peak_rss_mb": round(pull_rss, 1),
-              "push_mb_s": round(size_mb / pushed["seconds"], 1),
-              "pull_disk_mb_s": round(size_mb / pull_disk["seconds"], 1),
-              "curl_devnull_mb_s": round(curl["devnull"], 1), "curl_disk_mb_s": round(curl["disk"], 1),
-              "pull_disk_vs_curl_devnull_pct": round(100 * size_mb / pull_disk["seconds"] / curl["devnull"], 1),
-              "pull_disk_vs_curl_disk_pct": round(100 * size_mb / pull_disk["seconds"] / curl["disk"], 1)}
-    result["md5_mb_s"] = round(md5_rate(), 1)
-    if "tmpfs" in pulls:
-        pull_tmpfs = pulls["tmpfs"][0]
-        result["pull_tmpfs_mb_s"] = round(size_mb / pull_tmpfs["seconds"], 1)
-        result["pull_tmpfs_vs_curl_devnull_pct"] = round(100 * size_mb / pull_tmpfs["seconds"] / curl["devnull"], 1)
+        return size_mb / (time.monotonic() - started)
+
+    for _ in range(rounds):  # alternate, so drift in machine load hits every contender alike
+        rates["curl_devnull"].append(curl("/dev/null"))
+        rates["curl_disk"].append(curl(os.path.join(work, "curl.out")))
+        os.remove(os.path.join(work, "curl.out"))
+        for label, code in codes.items():
+            rates.setdefault(f"{label}_pull_disk", []).append(pull(label, code, work))
+            if tmpfs:
+                rates.setdefault(f"{label}_pull_tmpfs", []).append(pull(label, code, tmpfs))
+    result = {"size_mb": round(size_mb), "push_ok": pushed["ok"], "pull_ok": ok,
+              "push_peak_rss_mb": round(push_rss, 1), "push_mb_s": round(size_mb / pushed["seconds"], 1),
+              "md5_mb_s": round(md5_rate(), 1)}
+    result.update({f"{label}_pull_peak_rss_mb": round(peak, 1) for label, peak in rss.items()})
+    result.update({f"{name}_mb_s_rounds": [round(r, 1) for r in values] for name, values in rates.items()})
+    for label in codes:  # each round's pull against that round's curl
+        result[f"{label}_pull_disk_vs_curl_disk_pct_rounds"] = [
+            round(100 * ours / theirs, 1) for ours, theirs in zip(rates[f"{label}_pull_disk"], rates["curl_disk"])]
+    return result
+
+
+def upload_cpu(url, token, project, folder, work, workers, codes, rounds) -> dict:
+    """Client CPU per upload: a CLI push of ``folder`` minus its no-op re-sync, divided by the files pushed."""
+    result = {}
+    for _ in range(rounds):
+        for label, code in codes.items():
+            dataset = project.datasets.create(f"cpu-{label}-{time.time_ns()}")
+            args = ["push", folder, "--project", project.id, "--dataset", dataset.id, "--workers", str(workers),
+                    "--journal-dir", os.path.join(work, f"j-cpu-{time.time_ns()}")]
+            pushed, _, push_cpu = cli(url, token, args, code=code)
+            again, _, noop_cpu = cli(url, token, args, code=code)
+            if not pushed["ok"] or again["transferred"]:
+                raise RuntimeError(f"cpu push with {label} code: {pushed} / {again}")
+            result.setdefault(f"{label}_cpu_ms_per_upload_rounds", []).append(
+                round(1000 * (push_cpu - noop_cpu) / pushed["transferred"], 3))
+            result.setdefault(f"{label}_push_files_s_rounds", []).append(
+                round(pushed["transferred"] / pushed["seconds"], 1))
     return result
 
 
@@ -224,50 +272,71 @@ def md5_rate(megabytes: int = 256) -> float:
     return megabytes * 1.048576 / (time.monotonic() - started)
 
 
+PARTS = ("push", "noop", "resume", "big", "cpu")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of our push and the raw loop")
-    parser.add_argument("--small", type=int, default=2000, help="files of 100 KB for push/SDK/raw/resume")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each contender")
+    parser.add_argument("--small", type=int, default=2000, help="files of 100 KB for push/SDK/raw/resume/cpu")
     parser.add_argument("--noop", type=int, default=10_000, help="files of 10 KB for the no-op re-sync")
     parser.add_argument("--big-mb", type=int, default=1024, help="size of the big file in MiB")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run (of {PARTS})")
+    parser.add_argument("--baseline", metavar="GIT_REF", help="also run the CLI parts with the core of this commit")
     parser.add_argument("--work", help="work folder (default: a temp dir, removed afterwards)")
     args = parser.parse_args(argv)
+    parts = [p for p in args.only.split(",") if p]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--only: unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     work = args.work or tempfile.mkdtemp(prefix="bench-sync-")
-    small = make_files(os.path.join(work, "small"), args.small, 100 * 1024)
-    many = make_files(os.path.join(work, "many"), args.noop, 10 * 1024)
+    codes = {"ours": {}}
+    if args.baseline:
+        codes["baseline"] = baseline_code(args.baseline, work)
     emulator, url, token = start_emulator(os.path.join(work, f"emulator-{time.time_ns()}"))
-    results = {"workers": args.workers}
+    results = {"workers": args.workers, "parts": parts, "baseline": args.baseline}
     try:
         client = DataloopClient(base_url=url, token=token)
         project = client.projects.create(f"bench-sync-{time.time_ns()}")
         fresh = lambda name: project.datasets.create(f"{name}-{time.time_ns()}").id  # noqa: E731
+        small = os.path.join(work, "small")
+        if {"push", "resume", "cpu"} & set(parts):
+            make_files(small, args.small, 100 * 1024)
 
-        ours_rates, raw_rates = [], []
-        for _ in range(args.rounds):  # alternate, so drift in machine load hits both alike; best round counts
-            ours = push(client, fresh("ours"), small, journal_dir=os.path.join(work, f"j-{time.time_ns()}"),
-                        workers=args.workers)
-            ours_rates.append(ours.transferred / ours.seconds)
-            raw_rates.append(raw_ceiling(url, token, fresh("raw"), small, args.workers))
-        results["push_rounds_files_s"] = [round(r, 1) for r in ours_rates]
-        results["raw_rounds_files_s"] = [round(r, 1) for r in raw_rates]
-        results["push_files_s"] = round(max(ours_rates), 1)
-        results["raw_files_s"] = round(max(raw_rates), 1)
-        results["sdk_files_s"] = round(sdk_upload(url, token, fresh("sdk"), small, work), 1)
-        results["push_vs_sdk_x"] = round(results["push_files_s"] / results["sdk_files_s"], 2)
-        results["push_vs_raw_pct"] = round(100 * results["push_files_s"] / results["raw_files_s"], 1)
+        if "push" in parts:
+            ours_rates, raw_rates = [], []
+            for _ in range(args.rounds):  # alternate, so drift in machine load hits both alike; best round counts
+                ours = push(client, fresh("ours"), small, journal_dir=os.path.join(work, f"j-{time.time_ns()}"),
+                            workers=args.workers)
+                ours_rates.append(ours.transferred / ours.seconds)
+                raw_rates.append(raw_ceiling(url, token, fresh("raw"), small, args.workers))
+            results["push_rounds_files_s"] = [round(r, 1) for r in ours_rates]
+            results["raw_rounds_files_s"] = [round(r, 1) for r in raw_rates]
+            results["push_files_s"] = round(max(ours_rates), 1)
+            results["raw_files_s"] = round(max(raw_rates), 1)
+            results["sdk_files_s"] = round(sdk_upload(url, token, fresh("sdk"), small, work), 1)
+            results["push_vs_sdk_x"] = round(results["push_files_s"] / results["sdk_files_s"], 2)
+            results["push_vs_raw_pct"] = round(100 * results["push_files_s"] / results["raw_files_s"], 1)
 
-        noop_journals = os.path.join(work, f"j-noop-{time.time_ns()}")
-        noop_dataset = fresh("noop")
-        full = push(client, noop_dataset, many, journal_dir=noop_journals, workers=args.workers)
-        again = push(client, noop_dataset, many, journal_dir=noop_journals, workers=args.workers)
-        results.update(noop_files=args.noop, full_push_s=full.seconds, noop_resync_s=again.seconds,
-                       noop_vs_full_pct=round(100 * again.seconds / full.seconds, 2),
-                       noop_transferred=again.transferred)
+        if "noop" in parts:
+            many = make_files(os.path.join(work, "many"), args.noop, 10 * 1024)
+            noop_journals = os.path.join(work, f"j-noop-{time.time_ns()}")
+            noop_dataset = fresh("noop")
+            full = push(client, noop_dataset, many, journal_dir=noop_journals, workers=args.workers)
+            again = push(client, noop_dataset, many, journal_dir=noop_journals, workers=args.workers)
+            results.update(noop_files=args.noop, full_push_s=full.seconds, noop_resync_s=again.seconds,
+                           noop_vs_full_pct=round(100 * again.seconds / full.seconds, 2),
+                           noop_transferred=again.transferred)
 
-        results["resume"] = resume_after_kill(url, token, client, project, small, args.small, 100 * 1024, work,
-                                              args.workers)
-        results["big"] = big_file(url, token, client, project, work, args.big_mb, args.workers)
+        if "resume" in parts:
+            results["resume"] = resume_after_kill(url, token, client, project, small, args.small, 100 * 1024, work,
+                                                  args.workers)
+        if "cpu" in parts:
+            results["cpu"] = upload_cpu(url, token, project, small, work, args.workers, codes, args.rounds)
+        if "big" in parts:
+            results["big"] = big_file(url, token, client, project, work, args.big_mb, args.workers, codes,
+                                      args.rounds)
     finally:
         emulator.send_signal(signal.SIGTERM)
         emulator.wait(timeout=30)

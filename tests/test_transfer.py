@@ -109,24 +109,16 @@ def test_download_one_verifies_and_renames_atomically(client, dataset, tmp_path)
     assert target.read_bytes() == payload
 
 
-def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path, monkeypatch):
+def test_download_resumes_with_range_after_short_read(client, dataset, tmp_path, monkeypatch, faults):
     payload = b"0123456789" * 1000
     item = _transfer.upload_one(client.transport, dataset.id, payload, "/resume.bin")[0]
+    faults({"path": "/api/v1/items/*/stream", "method": "GET", "action": "truncate"})  # half, then the socket closes
     ranges, real_request = [], client.transport.request
-
-    def flaky(method, url, **kwargs):
-        response = real_request(method, url, **kwargs)
-        if url.endswith("/stream"):
-            ranges.append(kwargs["headers"]["Range"])
-            if len(ranges) == 1:  # first answer: only 4000 bytes, then the connection "drops"
-                chunks = iter([response.raw.read(4000)])
-                response.raw.read = lambda *args, **kwargs: next(chunks, b"")
-        return response
-
-    monkeypatch.setattr(client.transport, "request", flaky)
+    monkeypatch.setattr(client.transport, "request", lambda method, url, **kwargs: (
+        ranges.append(kwargs["headers"]["Range"]), real_request(method, url, **kwargs))[1])
     target = tmp_path / "resume.bin"
     _transfer.download_one(client.transport, item, str(target))
-    assert ranges == ["bytes=0-", "bytes=4000-"] and target.read_bytes() == payload
+    assert ranges == ["bytes=0-", "bytes=5000-"] and target.read_bytes() == payload
 
 
 def test_download_detects_corruption_and_leaves_no_partial_file(client, dataset, tmp_path):
@@ -202,24 +194,22 @@ def test_download_starts_over_when_the_server_ignores_range(client, dataset, tmp
     assert open(target, "rb").read() == payload
 
 
-def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, dataset, tmp_path, monkeypatch):
+def test_download_that_stops_short_keeps_its_part_for_the_next_run(client, dataset, tmp_path, monkeypatch, faults):
     payload = os.urandom(10_000)
     item = _transfer.upload_one(client.transport, dataset.id, payload, "/short.bin")[0]
     target = str(tmp_path / "short.bin")
     real_request, ranges = client.transport.request, []
 
-    def dropping(method, url, **kwargs):  # 4000 bytes, then the network is gone
+    def dropping(method, url, **kwargs):  # half the body (the server's truncate), then the network is gone
         ranges.append(kwargs["headers"]["Range"])
         if len(ranges) > 1:
             raise APIConnectionError("3001", "connection failed")
-        response = real_request(method, url, **kwargs)
-        chunks = iter([response.raw.read(4000)])
-        response.raw.read = lambda *args, **kwargs: next(chunks, b"")
-        return response
+        return real_request(method, url, **kwargs)
+    faults({"path": "/api/v1/items/*/stream", "method": "GET", "action": "truncate"})
     monkeypatch.setattr(client.transport, "request", dropping)
-    with pytest.raises(SDKError, match="stopped at 4000 of 10000"):
+    with pytest.raises(SDKError, match="stopped at 5000 of 10000"):
         _transfer.download_file(client.transport, item["id"], target, len(payload))
-    assert os.path.getsize(_transfer.part_path(target)) == 4000 and not os.path.exists(target)
+    assert os.path.getsize(_transfer.part_path(target)) == 5000 and not os.path.exists(target)
     monkeypatch.setattr(client.transport, "request", real_request)
     _transfer.download_file(client.transport, item["id"], target, len(payload))  # the next run resumes
     assert open(target, "rb").read() == payload

@@ -1,0 +1,95 @@
+"""Fast paths of transfers (issue 11): big files carry a sha256 that downloads verify instead of the md5, the
+socket is read into reusable buffers hashed on a second thread, and connections are reused after a download."""
+import hashlib
+import os
+
+import pytest
+
+from dataloop_core import _transfer
+from dataloop_core.exceptions import SDKError
+from dataloop_core.sync import operations, pull, push
+
+BIG = 256 * 1024  # what the tests call a big file (BIG_FILE is 8 MiB)
+
+
+@pytest.fixture
+def small_big_file(monkeypatch):
+    """Files of ``BIG`` bytes and more count as big: they carry a sha256 and hash on a second thread."""
+    monkeypatch.setattr(_transfer, "BIG_FILE", BIG)
+    monkeypatch.setattr(operations, "BIG_FILE", BIG)
+
+
+def test_big_upload_carries_md5_and_sha256_and_download_verifies_the_sha256(client, dataset, tmp_path,
+                                                                            small_big_file, monkeypatch):
+    payload = os.urandom(BIG * 3 + 7)
+    source = tmp_path / "big.bin"
+    source.write_bytes(payload)
+    item, _ = _transfer.upload_one(client.transport, dataset.id, str(source), "/big.bin", with_md5=True)
+    md5, sha256 = hashlib.md5(payload).hexdigest(), hashlib.sha256(payload).hexdigest()
+    assert item["metadata"]["user"]["sync"] == {"md5": md5, "sha256": sha256}
+    assert _transfer.remote_hash(item) == md5 and _transfer.remote_sha256(item) == sha256
+    small, _ = _transfer.upload_one(client.transport, dataset.id, b"tiny", "/tiny.bin", with_md5=True)
+    assert _transfer.remote_sha256(small) is None  # small files carry the md5 only
+
+    hashed = []
+    real_new = hashlib.new
+    monkeypatch.setattr(hashlib, "new", lambda name, *args, **kwargs: (hashed.append(name),
+                                                                         real_new(name, *args, **kwargs))[1])
+    target = tmp_path / "out" / "big.bin"
+    # 16 KiB buffers: many more reads than buffers, so each buffer goes round the hashing thread several times
+    assert _transfer.download_file(client.transport, item["id"], str(target), len(payload), md5,
+                                   read_size=16384, sha256_hex=sha256) == md5
+    assert target.read_bytes() == payload and os.listdir(target.parent) == ["big.bin"]
+    assert hashed == ["sha256"]  # verified by the sha256 alone, on the hashing thread
+
+
+def test_a_big_download_whose_sha256_disagrees_fails_and_leaves_no_file(client, dataset, tmp_path, small_big_file):
+    payload = os.urandom(BIG * 2)
+    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/bad.bin", with_md5=True)
+    item["metadata"]["user"]["sync"]["sha256"] = hashlib.sha256(b"other bytes").hexdigest()
+    target = tmp_path / "bad.bin"
+    with pytest.raises(SDKError, match="sha256"):
+        _transfer.download_one(client.transport, item, str(target), read_size=65536)
+    assert os.listdir(tmp_path) == []  # neither the target nor a part file (nor its staging folder)
+
+
+def test_a_truncated_big_download_resumes_with_range_and_verifies_across_the_pieces(client, dataset, tmp_path,
+                                                                                    small_big_file, faults):
+    payload = os.urandom(BIG * 4 + 3)
+    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/cut.bin", with_md5=True)
+    faults({"path": "/api/v1/items/*/stream", "method": "GET", "action": "truncate", "times": 2})
+    target = tmp_path / "cut.bin"
+    _transfer.download_one(client.transport, item, str(target), read_size=65536)
+    assert target.read_bytes() == payload and os.listdir(tmp_path) == ["cut.bin"]
+
+
+def test_downloads_reuse_their_connection(client, dataset, tmp_path):
+    items = [_transfer.upload_one(client.transport, dataset.id, os.urandom(50_000 + i), f"/k{i}.bin",
+                                  with_md5=True)[0] for i in range(3)]
+    adapter = client.transport._session.get_adapter(client.transport.api_url)
+    pool = adapter.poolmanager.connection_from_url(client.transport.api_url)
+    opened = pool.num_connections
+    for item in items:
+        _transfer.download_one(client.transport, item, str(tmp_path / item["name"]))
+    assert pool.num_connections == opened  # each download handed its connection back for the next
+
+
+def test_sync_pull_of_a_big_file_verifies_the_stored_sha256(client, dataset, tmp_path, small_big_file):
+    src = tmp_path / "src"
+    src.mkdir()
+    payload = os.urandom(BIG + 1)
+    (src / "big.bin").write_bytes(payload)
+    (src / "small.txt").write_bytes(b"small")
+    assert push(client, dataset.id, str(src), journal_dir=str(tmp_path / "j")).ok
+    item = dataset.items.get(filepath="/big.bin")
+    item.metadata["user"]["sync"]["sha256"] = "0" * 64  # no longer the content's: the pull must notice
+    item.update()
+    summary = pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2"))
+    assert [f.path for f in summary.failed] == ["big.bin"] and "sha256" in summary.failed[0].reason
+    assert sorted(os.listdir(tmp_path / "out")) == ["small.txt"]
+
+    item.metadata["user"]["sync"]["sha256"] = hashlib.sha256(payload).hexdigest()
+    item.update()
+    again = pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2"))
+    assert again.ok and again.transferred == 1 and (tmp_path / "out" / "big.bin").read_bytes() == payload
+    assert pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2")).transferred == 0

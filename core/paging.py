@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 from typing import Any, Callable, Iterator, List, Optional
 
 from .filters import KEYSET_RESOURCES, Filters, FiltersOperations
@@ -150,23 +151,56 @@ class PagedEntities:
 
 
 def keyset_walk(fetch: FetchPage, body_after: Callable[[str], dict], envelope: dict) -> Iterator[dict]:
-    """``envelope`` and the keyset pages after it. The next page is requested (on one background thread) as soon
-    as the current one's last id is known, before the caller builds or uses the current one: while the caller
-    works, one request is in flight. It follows a page with a last id and ``hasNextPage``; closing the walk
-    drops a request still in flight."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="keyset-page")
+    """``envelope`` and the keyset pages after it, fetched ahead on one background thread.
+
+    That thread requests page k+1 itself as soon as page k has arrived and its last id is known, before the
+    caller builds or uses page k: no hand-off between threads (and no wait for the GIL behind a caller busy
+    building entities) sits between one page's arrival and the next request. It stays at most two pages ahead
+    (one waiting, one in flight). It follows a page with a last id and ``hasNextPage``; an error is raised to the
+    caller at the page where it happened; closing the walk stops the thread after its request in flight."""
+    pages: "queue.Queue" = queue.Queue(maxsize=1)
+    closed = threading.Event()
+
+    def ahead(envelope: dict) -> None:
+        try:
+            while not closed.is_set():
+                last_id = _last_id(envelope)
+                if not last_id or not envelope.get("hasNextPage"):
+                    pages.put(_END)
+                    return
+                envelope = fetch(body_after(last_id))
+                pages.put(envelope)
+        except BaseException as exc:  # raised to the caller at this page
+            pages.put(_Failed(exc))
+
+    threading.Thread(target=ahead, args=(envelope,), name="keyset-page", daemon=True).start()
     try:
+        yield envelope
         while True:
-            items = envelope.get("items") if isinstance(envelope, dict) else None
-            last = items[-1] if isinstance(items, list) and items else None
-            last_id = last.get("id") if isinstance(last, dict) else None
-            pending = pool.submit(fetch, body_after(last_id)) if last_id and envelope.get("hasNextPage") else None
-            yield envelope
-            if pending is None:
+            envelope = pages.get()
+            if envelope is _END:
                 return
-            envelope = pending.result()
+            if isinstance(envelope, _Failed):
+                raise envelope.error
+            yield envelope
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        closed.set()
+        while not pages.empty():  # unblock a thread waiting to hand over a page
+            pages.get_nowait()
+
+
+_END = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def _last_id(envelope: Any) -> Optional[str]:
+    items = envelope.get("items") if isinstance(envelope, dict) else None
+    last = items[-1] if isinstance(items, list) and items else None
+    return last.get("id") if isinstance(last, dict) else None
 
 
 def _id_clause(after_id: str, operator: FiltersOperations):

@@ -1,8 +1,10 @@
-"""Overlapped keyset paging (core/paging.py keyset_walk): page k+1 is requested while page k is used, and the
-listings return the same items in the same order as one request after another."""
+"""Overlapped keyset paging (core/paging.py keyset_walk): page k+1 is requested while page k is used (by the
+thread that received page k), and the listings return the same items in the same order as one request after
+another."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -64,7 +66,7 @@ def test_closing_a_walk_early_leaves_nothing_behind():
                        source({"filter": {}, "page": 0, "pageSize": 2, "sort": {"id": "ascending"}}))
     assert [i["id"] for i in next(walk)["items"]] == IDS[:2]
     walk.close()
-    assert len(source.bodies) <= 2  # at most the one page already in flight
+    assert len(source.bodies) <= 3  # at most two pages ahead: one handed over, one in flight
     with pytest.raises(StopIteration):
         next(walk)
 
@@ -78,3 +80,21 @@ def test_sync_listing_is_the_same_overlapped_at_any_page_size(client, dataset, t
     for size in (1, 4, 23):
         paged = [f for page in list_files(client.transport, dataset.id, "/o", page_size=size) for f in page]
         assert paged == one_page
+
+
+def test_stays_at_most_two_pages_ahead_of_a_caller_that_holds_its_page():
+    source = Source()
+    third = threading.Event()
+
+    def fetch(body):
+        envelope = source(body)
+        if len(source.bodies) == 3:
+            third.set()
+        return envelope
+
+    walked = iter(PagedEntities(fetch, Filters(), build, page_size=1))
+    assert next(walked) == IDS[:1]
+    assert third.wait(10)
+    time.sleep(0.3)  # time enough for a thread running further ahead to ask again
+    assert len(source.bodies) == 3  # the first page, the one handed over and the one in flight
+    assert [page[0] for page in walked] == IDS[1:]

@@ -10,7 +10,8 @@ own process (our ``dataloop sync`` CLI, a listing script, the official SDK from 
 iproute2. At each RTT: push and pull of N x 100 KB files (default workers of each tool; ours best of --rounds,
 alternating with a raw ceiling: bare concurrent POST/GET loops), listing of a seeded dataset, the no-op re-sync,
 next to their bounds: W / RTT for transfers (and W / (RTT + W x size / bandwidth)), page bytes / bandwidth + RTT
-per page for listings (bandwidth measured on the same link by streaming one big binary). ``--scale``: push, no-op
+per page for listings (bandwidth: what W concurrent streams of one big binary carry on the same link). Both ends
+use one TCP congestion control, ``--cc`` (default cubic, else reno; see latency_link.py). ``--scale``: push, no-op
 re-sync and listing of 1 KB files at several counts at 0 ms (cost per file, peak RSS). ``--sweep-rtt``: our push
 and pull against workers and RTT, plotted with ``--plot`` (the ``bench`` extra). Data is kept under bench/.data.
 """
@@ -195,17 +196,28 @@ def raw_transfers(url: str, token: str, direction: str, dataset_id: str, folder:
 
 # -- bounds ---------------------------------------------------------------------------------------------
 def bandwidth_mb_s(url: str, token: str, item_id: str, size: int) -> float:
-    """Best of two streams of one big binary over the link, fresh connection each (MB/s)."""
+    """What the link carries for ``OUR_WORKERS`` transfers at once (MB/s): that many fresh connections each
+    stream their share of one big binary; best of two."""
     import requests
-    best = 0.0
-    for _ in range(2):
-        started = time.monotonic()
+    share = size // OUR_WORKERS
+
+    def stream(_) -> int:
         with requests.get(f"{url}/api/v1/items/{item_id}/stream", headers={"authorization": f"Bearer {token}"},
                           stream=True) as response:
             response.raise_for_status()
-            received = sum(len(c) for c in response.iter_content(1 << 20))
-        assert received == size, (received, size)
-        best = max(best, size / 1e6 / (time.monotonic() - started))
+            received = 0
+            for chunk in response.iter_content(1 << 20):
+                received += len(chunk)
+                if received >= share:
+                    return share
+        raise RuntimeError(f"the stream ended after {received} of {share} bytes")
+
+    best = 0.0
+    with ThreadPoolExecutor(OUR_WORKERS) as pool:
+        for _ in range(2):
+            started = time.monotonic()
+            received = sum(pool.map(stream, range(OUR_WORKERS)))
+            best = max(best, received / 1e6 / (time.monotonic() - started))
     return best
 
 
@@ -239,7 +251,7 @@ def inside(args, link: Link) -> dict:
     files = make_files(args.files, 100 * 1024)
     big = make_files(1, args.big_mb << 20)
     results = {"files": args.files, "file_kb": 100, "list_items": args.list, "our_workers": OUR_WORKERS,
-               "rtt": {}}
+               "congestion_control": link.cc, "rtt": {}}
     try:
         with emulator(link, data_dir) as port:
             client = DataloopClient(base_url=f"http://{link.server_ip(0)}:{port}", token=token)
@@ -441,12 +453,14 @@ def main(argv=None) -> int:
     parser.add_argument("--sweep-workers", type=numbers, default=[4, 8, 16, 32, 64], help="worker counts to sweep")
     parser.add_argument("--sweep-files", type=int, default=300, help="100 KB files per sweep point")
     parser.add_argument("--plot", help="save the sweep's plot here (needs matplotlib: the bench extra)")
+    parser.add_argument("--cc", default="loss-based",
+                        help="TCP congestion control of both ends (default: cubic, else reno; or e.g. bbr)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--link", help=argparse.SUPPRESS)  # set when re-run inside the client namespace
     args = parser.parse_args(argv)
     if args.link:
-        server, client, netem = args.link.split(",")
-        link = Link.attach(server, client, netem == "1")
+        server, client, netem, cc = args.link.split(",")
+        link = Link.attach(server, client, netem == "1", cc)
         try:
             print(json.dumps(inside(args, link)))
         finally:
@@ -454,7 +468,7 @@ def main(argv=None) -> int:
         return 0
     os.makedirs(DATA, exist_ok=True)
     ensure_dtlpy()
-    with Link() as link:
+    with Link(args.cc) as link:
         inner = subprocess.run(["ip", "netns", "exec", link.client, sys.executable, os.path.abspath(__file__),
                                 *link.args(),
                                 *(argv if argv is not None else sys.argv[1:])], stdout=subprocess.PIPE, text=True)

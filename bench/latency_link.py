@@ -7,7 +7,13 @@ to end (handshakes, slow start, windows), with a 1,500-byte MTU on the delayed p
 offload, as a veth pair has). Besides the delayed path the
 namespaces share a plain veth pair (no delay): the 0 ms path.
 
-    with Link() as link:                     # namespaces link.server / link.client
+Both namespaces use one named TCP congestion control (``cc``), set explicitly rather than inherited from the host.
+The default is loss-based: ``cubic`` (Linux's default) where a namespace may select it, else ``reno``; on this
+lossless link the two behave alike for request/response traffic. ``bbr`` is worth measuring too, knowing that on
+an application-limited flow it paces each response over about half a round trip (its bandwidth estimate comes
+from the paced responses themselves), so no request/response client exceeds ~W / (1.5 RTT) under it.
+
+    with Link(cc="cubic") as link:           # namespaces link.server / link.client
         link.set_rtt(40)                     # then reach the server at link.server_ip(40)
 """
 from __future__ import annotations
@@ -47,22 +53,23 @@ def has_netem() -> bool:
 class Link:
     """Namespaces ``server`` and ``client``, a direct veth pair, and a delayed path (netem or the tun router)."""
 
-    def __init__(self):
+    def __init__(self, cc: str = "loss-based"):
         tag = os.getpid() % 100000
         self.server, self.client = f"dlb{tag}s", f"dlb{tag}c"
         self.netem = False
+        self.cc = cc
         self._router = None
 
     @classmethod
-    def attach(cls, server: str, client: str, netem: bool) -> "Link":
+    def attach(cls, server: str, client: str, netem: bool, cc: str) -> "Link":
         """The link built by another process (e.g. the parent that runs this one in ``client``)."""
-        link = cls()
+        link = cls(cc)
         link.server, link.client, link.netem = server, client, netem
         return link
 
     def args(self) -> list:
         """Command-line arguments that let a child process ``attach`` to this link."""
-        return ["--link", f"{self.server},{self.client},{int(self.netem)}"]
+        return ["--link", f"{self.server},{self.client},{int(self.netem)},{self.cc}"]
 
     def server_ip(self, rtt_ms: float) -> str:
         return DELAYED[0] if rtt_ms and not self.netem else DIRECT[0]
@@ -85,10 +92,20 @@ class Link:
                     run("ip", "-n", ns, "tuntap", "add", "dev", "dlbtun", "mode", "tun", "vnet_hdr")
                     run("ip", "-n", ns, "addr", "add", ip, "peer", peer, "dev", "dlbtun")
                     run("ip", "-n", ns, "link", "set", "dlbtun", "up")
+            self.cc = self._set_congestion_control()
         except subprocess.CalledProcessError as exc:
             self.__exit__()
             raise SystemExit(f"cannot build the latency link ({' '.join(exc.cmd)}): {exc.stderr.strip()}")
         return self
+
+    def _set_congestion_control(self) -> str:
+        """Select ``self.cc`` in both namespaces (``loss-based``: cubic, else reno); the name actually set."""
+        for name in ("cubic", "reno") if self.cc == "loss-based" else (self.cc,):
+            if all(run("ip", "netns", "exec", ns, "sysctl", "-w", f"net.ipv4.tcp_congestion_control={name}",
+                       check=False).returncode == 0 for ns in (self.server, self.client)):
+                return name
+        raise subprocess.CalledProcessError(1, ["sysctl", f"net.ipv4.tcp_congestion_control={self.cc}"],
+                                            stderr=f"congestion control {self.cc!r} cannot be selected here")
 
     def __exit__(self, *exc) -> None:
         self._stop_router()

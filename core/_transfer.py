@@ -32,6 +32,7 @@ import os
 import posixpath
 import queue
 import re
+import stat
 import threading
 import uuid
 from typing import BinaryIO, Callable, Iterator, Optional, Tuple, Union
@@ -53,6 +54,7 @@ PART_OPEN_ATTEMPTS = 100        # makedirs+open of a part file, raced by downloa
 STAGING_DIR = ".dataloop-partial"   # beside each download target: its part file (reserved, never an item path)
 HASH_ALGORITHM = "md5"           # the content hash the platform and change detection compare
 FAST_ALGORITHM = "sha256"        # what a download verifies when the item carries it (ours, big files)
+HASHERS = {HASH_ALGORITHM: hashlib.md5, FAST_ALGORITHM: hashlib.sha256}   # OpenSSL's constructors, called directly
 UPLOAD_MODES = ("skip", "overwrite")
 MAX_STALLED_RESUMES = 3
 Source = Union[str, bytes, bytearray, BinaryIO]
@@ -170,9 +172,13 @@ def _opener_for(source: Source) -> Tuple[Callable[[], Tuple[BinaryIO, bool]], Op
     """A function re-opening ``source`` at its start for each attempt (-> handle, close it?), and its size."""
     if isinstance(source, (str, os.PathLike)):
         file_path = os.fspath(source)
-        if not os.path.isfile(file_path):
+        try:
+            info = os.stat(file_path)
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
             raise ValueError(f"not a file: {file_path!r}")
-        return (lambda: (open(file_path, "rb"), True)), os.path.getsize(file_path)
+        return (lambda: (open(file_path, "rb"), True)), info.st_size
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         return (lambda: (io.BytesIO(data), True)), len(data)
@@ -204,8 +210,7 @@ def _metadata_template(item_metadata: Optional[dict], algorithms: Tuple[str, ...
     if item_metadata is not None and not isinstance(item_metadata, dict):
         raise ValueError(f"item_metadata must be a dict, got {type(item_metadata).__name__}")
     metadata = copy.deepcopy(item_metadata) if item_metadata is not None else {}
-    placeholders = {name: "".join(uuid.uuid4().hex for _ in range(hashlib.new(name).digest_size // 16))
-                    for name in algorithms}
+    placeholders = {name: uuid.uuid4().hex * (HASHERS[name]().digest_size // 16) for name in algorithms}
     if algorithms:
         user = metadata["user"] = dict(metadata.get("user") or {})
         user["sync"] = dict(user.get("sync") or {}, **placeholders)
@@ -253,7 +258,7 @@ class _MultipartBody:
 
     def _chunks(self) -> Iterator[bytes]:
         """The file's bytes (hashed when asked), checked against the announced size."""
-        hashers = [hashlib.new(name) for name in self._algorithms]
+        hashers = [HASHERS[name]() for name in self._algorithms]
         self.sent, self.digests = 0, {}
         handle, close = self._opener()
         try:
@@ -346,7 +351,7 @@ class _BackgroundDigest:
     """
 
     def __init__(self, algorithm: str, buffer_size: int):
-        self._digest, self._queue, self._free = hashlib.new(algorithm), queue.Queue(HASH_BUFFERS), queue.Queue()
+        self._digest, self._queue, self._free = HASHERS[algorithm](), queue.Queue(HASH_BUFFERS), queue.Queue()
         for _ in range(HASH_BUFFERS):
             self._free.put(bytearray(buffer_size))
         self._thread = threading.Thread(target=self._run, name="transfer-hash", daemon=True)
@@ -397,7 +402,7 @@ class _Sink:
             return None
         if self._threaded:
             return _BackgroundDigest(self._algorithm, self._buffer_size)
-        return hashlib.new(self._algorithm)
+        return HASHERS[self._algorithm]()
 
     def buffer(self) -> bytearray:
         """A buffer to receive into (pass it, filled, to :meth:`write_buffer`)."""

@@ -29,13 +29,12 @@ sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 from bench_sync import make_files, start_emulator  # noqa: E402
 from prefect import flow  # noqa: E402
-from prefect_dask import DaskTaskRunner  # noqa: E402
 
 from dataloop_core import DataloopClient  # noqa: E402
 from dataloop_core import sync as dataloop_sync  # noqa: E402
 from prefect_dataloop import DataloopCredentials, DataloopDataset  # noqa: E402
 from prefect_dataloop.flows import sync_folder_to_dataset  # noqa: E402
-from flows_examples.common import prefect_api  # noqa: E402
+from flows_examples.common import local_dask_runner, prefect_api  # noqa: E402
 
 
 @flow
@@ -83,8 +82,7 @@ def measure(args, folder: str, url: str, token: str, server_start: float) -> dic
                                                      workers=workers * args.shards))
     threads, flow_summary = timed(lambda: sync_folder_to_dataset(block("threads"), folder, shards=args.shards,
                                                                  workers=workers))
-    on_dask = sync_folder_to_dataset.with_options(task_runner=DaskTaskRunner(cluster_kwargs={
-        "n_workers": 2, "processes": True, "threads_per_worker": 2, "dashboard_address": None}))
+    on_dask = sync_folder_to_dataset.with_options(task_runner=local_dask_runner())
     dask_total, dask_summary = timed(lambda: on_dask(block("dask"), folder, shards=args.shards, workers=workers))
     assert summary.transferred == flow_summary["transferred"] == dask_summary["transferred"] == args.files
     rate = lambda seconds: round(args.files / seconds, 1)  # noqa: E731

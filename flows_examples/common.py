@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dags_examples.seed import Annotator, dataloop
 
-__all__ = ["Annotator", "dataloop", "prefect_api", "prefect_home"]
+__all__ = ["Annotator", "dataloop", "local_dask_runner", "prefect_api", "prefect_home"]
 PREFECT_SETTINGS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
 
@@ -47,3 +47,16 @@ def prefect_api():
                 EventsWorker.drain_all()
     finally:
         server.stop()
+
+
+def local_dask_runner(workers: int = 2):
+    """prefect-dask's ``DaskTaskRunner`` on a ``LocalCluster`` of ``workers`` processes (2 threads each).
+
+    Dask's statistical profiler is switched off for it: it samples every thread with ``sys._current_frames()``,
+    which on CPython 3.11 before 3.11.9 can deadlock a worker process against a thread that exits (CPython
+    gh-106883, dask/distributed#8616); the workers take the config from this process when the cluster starts."""
+    import dask
+    from prefect_dask import DaskTaskRunner
+    dask.config.set({"distributed.worker.profile.enabled": False})
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "processes": True, "threads_per_worker": 2,
+                                          "dashboard_address": None})

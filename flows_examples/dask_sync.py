@@ -11,14 +11,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from flows_examples.common import dataloop, prefect_api, prefect_home
+from flows_examples.common import dataloop, local_dask_runner, prefect_api, prefect_home
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="prefect-dask-") as work, prefect_home(Path(work)), \
             dataloop(Path(work)) as (base_url, token), prefect_api():
-        from prefect_dask import DaskTaskRunner
-
         from dags_examples.seed import make_images
         from dataloop_core import DataloopClient
         from prefect_dataloop import DataloopCredentials, DataloopDataset
@@ -32,9 +30,7 @@ def main() -> int:
         make_images(folder, 60)
         block = DataloopDataset(credentials=DataloopCredentials(), project_name=project.name,
                                 dataset_name=dataset.name)
-        runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 2,
-                                                "dashboard_address": None})
-        summary = sync_folder_to_dataset.with_options(task_runner=runner)(block, str(folder), shards=4)
+        summary = sync_folder_to_dataset.with_options(task_runner=local_dask_runner())(block, str(folder), shards=4)
         print(f"Dask (2 worker processes): {summary['transferred']} transferred, {summary['failed_count']} failed "
               f"over {summary['shards']} shards; the dataset now holds {len(list(dataset.items.list().all()))} items")
     return 0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 
 import pytest
-from prefect_dask import DaskTaskRunner
-
+from flows_examples.common import local_dask_runner
 from prefect_dataloop import DataloopCredentials, DataloopDataset
 from prefect_dataloop.flows import sync_folder_to_dataset
 
@@ -37,8 +36,7 @@ def test_dask_runner_gives_the_same_dataset_and_summary(emulator, token, project
                                        dataset_name=ds.name)
 
     threaded, _ = run_flow(sync_folder_to_dataset, block(threaded_ds), str(more_files), shards=4, workers=4)
-    on_dask = sync_folder_to_dataset.with_options(task_runner=DaskTaskRunner(cluster_kwargs={
-        "n_workers": 2, "processes": True, "threads_per_worker": 2, "dashboard_address": None}))
+    on_dask = sync_folder_to_dataset.with_options(task_runner=local_dask_runner())
     distributed, _ = run_flow(on_dask, block(dask_ds), str(more_files), shards=4, workers=4)
 
     assert threaded["transferred"] == 40 and threaded["ok"]

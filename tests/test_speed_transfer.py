@@ -7,7 +7,7 @@ import pytest
 
 from dataloop_core import _transfer
 from dataloop_core.exceptions import SDKError
-from dataloop_core.sync import operations, pull, push
+from dataloop_core.sync import pull, push
 
 BIG = 256 * 1024  # what the tests call a big file (BIG_FILE is 8 MiB)
 
@@ -16,7 +16,6 @@ BIG = 256 * 1024  # what the tests call a big file (BIG_FILE is 8 MiB)
 def small_big_file(monkeypatch):
     """Files of ``BIG`` bytes and more count as big: they carry a sha256 and hash on a second thread."""
     monkeypatch.setattr(_transfer, "BIG_FILE", BIG)
-    monkeypatch.setattr(operations, "BIG_FILE", BIG)
 
 
 def test_big_upload_carries_md5_and_sha256_and_download_verifies_the_sha256(client, dataset, tmp_path,

@@ -4,6 +4,7 @@ Tables: ``files`` (what is known to be identical on both sides: size, mtime, con
 after each finished file, so a run killed at any moment resumes without re-sending; ``remote`` (this run's remote
 listing, streamed in page by page so planning never holds it in memory); ``plan`` (this run's work list);
 ``failures`` (last run's permanent failures with reasons). WAL with ``synchronous=NORMAL`` survives ``kill -9``.
+``remote`` and ``plan`` also carry the sha256 our push stores with big files, which pulls verify instead of the md5.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ except ImportError:  # Windows: no advisory lock, one run at a time is then the 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, hash TEXT, item_id TEXT);
-CREATE TABLE IF NOT EXISTS remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT,
+CREATE TABLE IF NOT EXISTS remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT, sha256 TEXT,
                                    seen INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS plan (seq INTEGER PRIMARY KEY, rel TEXT, action TEXT, reason TEXT, size INTEGER,
-                                 item_id TEXT, hash TEXT);
+                                 item_id TEXT, hash TEXT, sha256 TEXT);
 CREATE INDEX IF NOT EXISTS plan_rel ON plan(rel);  -- each finished file clears its plan row by rel
 CREATE TABLE IF NOT EXISTS failures (rel TEXT PRIMARY KEY, reason TEXT, attempts INTEGER NOT NULL DEFAULT 1);
 """
@@ -43,6 +44,7 @@ class RemoteFile(NamedTuple):
     item_id: str
     size: Optional[int]
     hash: Optional[str]
+    sha256: Optional[str] = None
 
 
 class Task(NamedTuple):
@@ -53,6 +55,7 @@ class Task(NamedTuple):
     size: Optional[int]
     item_id: Optional[str]
     hash: Optional[str]
+    sha256: Optional[str] = None
 
 
 class JournalBusy(RuntimeError):
@@ -93,9 +96,17 @@ class Journal:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self._drop_outdated_run_tables()
         self.db.executescript(SCHEMA)
         if key is not None:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (json.dumps(key, sort_keys=True),))
+
+    def _drop_outdated_run_tables(self) -> None:
+        """A journal written before ``remote`` and ``plan`` had a ``sha256`` column: drop those two (they hold one
+        run's listing and plan, rebuilt by every run); ``files``, the durable state, is kept."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(plan)")}
+        if columns and "sha256" not in columns:
+            self.db.executescript("DROP TABLE remote; DROP TABLE plan;")
 
     def close(self) -> None:
         self.db.close()
@@ -149,11 +160,11 @@ class Journal:
     def add_remote(self, rows: Iterable[RemoteFile]) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO remote(rel, item_id, size, hash) VALUES (?, ?, ?, ?)",
-                                [tuple(r) for r in rows])
+            self.db.executemany("INSERT OR REPLACE INTO remote(rel, item_id, size, hash, sha256) "
+                                "VALUES (?, ?, ?, ?, ?)", [tuple(r) for r in rows])
 
     def remote(self, rel: str) -> Optional[RemoteFile]:
-        row = self.db.execute("SELECT rel, item_id, size, hash FROM remote WHERE rel=?", (rel,)).fetchone()
+        row = self.db.execute("SELECT rel, item_id, size, hash, sha256 FROM remote WHERE rel=?", (rel,)).fetchone()
         return RemoteFile(*row) if row else None
 
     def mark_seen(self, rels: Iterable[str]) -> None:
@@ -166,7 +177,7 @@ class Journal:
         last = ""
         condition = "AND seen=0" if unseen_only else ""
         while True:
-            rows = self.db.execute(f"SELECT rel, item_id, size, hash FROM remote WHERE rel > ? {condition} "
+            rows = self.db.execute(f"SELECT rel, item_id, size, hash, sha256 FROM remote WHERE rel > ? {condition} "
                                    f"ORDER BY rel LIMIT ?", (last, batch)).fetchall()
             if not rows:
                 return
@@ -180,11 +191,11 @@ class Journal:
             self.db.execute("DELETE FROM plan")
 
     def add_plan(self, rows: Iterable[tuple]) -> None:
-        """Rows of ``(rel, action, reason, size, item_id, hash)``."""
+        """Rows of ``(rel, action, reason, size, item_id, hash, sha256)``."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT INTO plan(rel, action, reason, size, item_id, hash) VALUES (?,?,?,?,?,?)",
-                                list(rows))
+            self.db.executemany("INSERT INTO plan(rel, action, reason, size, item_id, hash, sha256) "
+                                "VALUES (?,?,?,?,?,?,?)", list(rows))
 
     def plan_totals(self) -> Tuple[int, int]:
         count, size = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM plan").fetchone()
@@ -194,8 +205,8 @@ class Journal:
         """The plan in chunks of ``chunk`` tasks, in insertion order."""
         last = 0
         while True:
-            rows = self.db.execute("SELECT seq, rel, action, reason, size, item_id, hash FROM plan WHERE seq > ? "
-                                   "ORDER BY seq LIMIT ?", (last, chunk)).fetchall()
+            rows = self.db.execute("SELECT seq, rel, action, reason, size, item_id, hash, sha256 FROM plan "
+                                   "WHERE seq > ? ORDER BY seq LIMIT ?", (last, chunk)).fetchall()
             if not rows:
                 return
             yield [Task(*r) for r in rows]

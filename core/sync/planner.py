@@ -114,7 +114,7 @@ def plan_push(journal: Journal, files: Iterator[LocalFile], shard: Optional[Shar
             skipped += 1
         else:
             rows.append((local.rel, "upload", reason, local.size, remote and remote.item_id,
-                         remote and remote.hash))
+                         remote and remote.hash, None))
         if len(rows) >= BATCH or len(seen) >= BATCH:
             journal.add_plan(rows)
             journal.mark_seen(seen)
@@ -152,7 +152,7 @@ def plan_pull(journal: Journal, local_dir: str, checksum: bool, on_error: OnErro
         if reason is None:
             skipped += 1
         else:
-            rows.append((remote.rel, "download", reason, remote.size, remote.item_id, remote.hash))
+            rows.append((remote.rel, "download", reason, remote.size, remote.item_id, remote.hash, remote.sha256))
         if len(rows) >= BATCH:
             journal.add_plan(rows)
             rows = []

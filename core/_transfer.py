@@ -387,7 +387,7 @@ class _Sink:
     def __init__(self, handle: BinaryIO, offset: int, algorithm: Optional[str], threaded: bool,
                  on_bytes: Optional[OnBytes], buffer_size: int = READ_SIZE):
         self.handle, self.length, self._on_bytes = handle, offset, on_bytes
-        self._algorithm, self._threaded, self._buffer_size = algorithm, threaded, buffer_size
+        self._algorithm, self._threaded, self.buffer_size = algorithm, threaded, buffer_size
         self._own_buffer: Optional[bytearray] = None
         self.digest = self._new_digest()
         if self.digest is not None and offset:
@@ -401,7 +401,7 @@ class _Sink:
         if self._algorithm is None:
             return None
         if self._threaded:
-            return _BackgroundDigest(self._algorithm, self._buffer_size)
+            return _BackgroundDigest(self._algorithm, self.buffer_size)
         return HASHERS[self._algorithm]()
 
     def buffer(self) -> bytearray:
@@ -409,7 +409,7 @@ class _Sink:
         if isinstance(self.digest, _BackgroundDigest):
             return self.digest.buffer()
         if self._own_buffer is None:
-            self._own_buffer = bytearray(self._buffer_size)
+            self._own_buffer = bytearray(self.buffer_size)
         return self._own_buffer
 
     def write_buffer(self, buffer: bytearray, count: int) -> None:
@@ -459,7 +459,7 @@ def _receive(response: requests.Response, sink: _Sink, size: Optional[int]) -> N
     raw = response.raw
     fp = getattr(raw, "_fp", None)  # the http.client response under urllib3's: its readinto fills our buffer
     if response.headers.get("Content-Encoding") or not callable(getattr(fp, "readinto", None)):
-        for chunk in iter(lambda: raw.read(sink._buffer_size, decode_content=True), b""):
+        for chunk in iter(lambda: raw.read(sink.buffer_size, decode_content=True), b""):
             sink.write(chunk)
             if size is not None and sink.length > size:
                 return

@@ -30,11 +30,12 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from ._plain import checked_fields
 from ._repository import exactly_one, path, prune
 from .entities.execution import TERMINAL_STATUSES as EXECUTION_TERMINAL, Execution
 from .entities.pipeline_execution import TERMINAL_STATUSES as PIPELINE_TERMINAL, PipelineExecution
@@ -71,11 +72,7 @@ class Change:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Change":
-        names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data]
-        if missing:
-            raise ValueError(f"not a Change: missing {', '.join(missing)}")
-        return cls(**{n: data[n] for n in names})
+        return cls(**checked_fields(cls, data))
 
 
 # -- timestamps ------------------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ on the kind, which is what one trigger or job run needs to persist: ``(kind, id)
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Optional
 
+from ._plain import checked_fields
 from ._polling import DEFAULT_TIMEOUT, wait_for_status
 
 
@@ -46,11 +47,7 @@ class RunStatus:
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunStatus":
-        known = {f.name for f in fields(cls)}
-        missing = {"kind", "id", "status", "terminal", "succeeded"} - data.keys()
-        if missing:
-            raise ValueError(f"not a RunStatus: missing {', '.join(sorted(missing))}")
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**checked_fields(cls, data))
 
 
 class CancellableRuns:

@@ -34,7 +34,7 @@ def test_execution_status_is_small_plain_json(client, service):
         ("execution", done.id, "success", True, True)
     assert status.output["echo"] == {"k": 1}
     assert RunStatus.from_dict(json.loads(json.dumps(status.to_dict()))) == status
-    with pytest.raises(ValueError, match="missing id"):
+    with pytest.raises(ValueError, match=r"RunStatus.from_dict: missing keys \['id'\]"):
         RunStatus.from_dict({"kind": "execution", "status": "success", "terminal": True, "succeeded": True})
 
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Mapping, Optional
 
-from .summary import checked_fields
+from .._plain import checked_fields
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Iterable, List, Mapping, Optional
+from dataclasses import asdict, dataclass, field
+from typing import List, Mapping, Optional
+
+from .._plain import checked_fields
 
 
 @dataclass
@@ -73,21 +75,6 @@ class SyncSummary:
                 f"skipped {self.skipped}, deleted {self.deleted}, failed {len(self.failed)}, "
                 f"{self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s")
         return text + (" (cancelled)" if self.cancelled else "")
-
-
-def checked_fields(cls, data: Mapping, derived: Iterable[str] = ()) -> dict:
-    """The dataclass fields of ``cls`` found in ``data``; ``TypeError``/``ValueError`` naming what is wrong."""
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names - set(derived))
-    if unknown:
-        raise ValueError(f"{cls.__name__}.from_dict: unknown keys {unknown}")
-    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-    missing = [name for name in required if name not in data]
-    if missing:
-        raise ValueError(f"{cls.__name__}.from_dict: missing keys {missing}")
-    return {key: value for key, value in data.items() if key in names}
 
 
 def _items(name: str, value) -> list:

@@ -4,7 +4,6 @@ A webhook (project.webhooks) with an event trigger calls HOOK_URL on upload. Pri
 import json
 import os
 import sys
-import time
 
 from _env import dl
 

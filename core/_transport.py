@@ -154,9 +154,9 @@ class Transport:
         self.api_url = self.gate_url + API_PREFIX
         self.options = options
         self._auth = auth or _Auth(Credentials.from_token(token) if token is not None else credentials)
-        # True means "verify with the session's bundle" (the default one, or REQUESTS_CA_BUNDLE)
-        self._verify = None if options.verify is True else options.verify
         self._session = session or self._new_session(options.pool_size, self.gate_url)
+        # True means "verify with the session's bundle" (the default one, or REQUESTS_CA_BUNDLE)
+        self._verify = self._session.verify if options.verify is True else options.verify
 
     # -- configuration ---------------------------------------------------------------------------
     @staticmethod
@@ -245,11 +245,14 @@ class Transport:
                 request_headers["authorization"] = f"Bearer {sent_token[0]}"
             request_headers.update(headers or {})
             started = time.monotonic()
-            try:
-                response = self._session.request(
-                    method, url, params=params, json=json, headers=request_headers, stream=stream,
+            try:  # prepared here, not by the session: it holds no headers, params or auth to merge in
+                prepared = requests.Request(
+                    method, url, params=params, json=json, headers=request_headers,
                     data=data() if callable(data) else data, files=files() if callable(files) else files,
-                    timeout=timeout if timeout is not None else self.options.timeout, verify=self._verify)
+                    cookies=self._session.cookies).prepare()
+                response = self._session.send(
+                    prepared, stream=stream, timeout=timeout if timeout is not None else self.options.timeout,
+                    verify=self._verify, cert=None, proxies=self._session.proxies)
             except requests.Timeout as exc:
                 raise APITimeoutError("408", f"request timed out: {type(exc).__name__}", method, path) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:  # or a cut body

@@ -47,7 +47,9 @@ def test_listing_is_gzipped_when_accepted_and_decodes_to_the_same_json(emulator,
     assert len(json.loads(plain_body)["items"]) == 40
 
 
-def test_our_client_receives_gzip_and_lists_every_item(emulator, listed):
+def test_our_client_receives_gzip_and_lists_every_item(client, listed):
+    page = client.transport.request("POST", f"/datasets/{listed.id}/query", json=QUERY)
+    assert page.headers["content-encoding"] == "gzip" and len(page.json()["items"]) == 40
     assert sorted(i.name for i in listed.items.list().all()) == [f"f{i:03d}.txt" for i in range(40)]
 
 

@@ -119,6 +119,16 @@ def test_get_counts_are_live(client, dataset):
     assert (fresh.items_count, fresh.annotated, fresh.annotations_count) == (2, 1, 2)
 
 
+def test_counts_are_served_by_indexes(emulator):
+    """A dataset of 100k items answers its GET fast: its counters are index lookups, never a scan of items."""
+    from dataloop_core.emulator.resources import datasets
+    store = emulator.emulator.store
+    for index, sql in (("ix_item_list", datasets.OF_TYPE), ("ix_item_annotated", datasets.ANNOTATED)):
+        plan = " ".join(row[-1] for row in store.execute("EXPLAIN QUERY PLAN " + sql.format("count(*)"), ("d", "f")))
+        assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
+        assert "SCAN" not in plan, plan
+
+
 # -- update / delete / unlock ----------------------------------------------------------------------
 def test_update_renames_and_keeps_system_metadata(project, dataset, unique):
     recipes = dataset.get_recipe_ids()

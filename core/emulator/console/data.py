@@ -8,6 +8,7 @@ from typing import List, Optional
 from markupsafe import Markup
 
 from ..errors import BadRequest
+from ..resources.datasets import OF_TYPE
 from ..resources.projects import project_role, visible_projects
 from . import lookup, media, overlay
 from .html import badge, fields, json_block, link, page, pager, swatch, table, url
@@ -17,9 +18,6 @@ MAX_FOLDERS = 2000  # folders shown in a dataset's tree
 # one folder's visible children after a rowid, in rowid order: served by the index ix_item_dir (scope, dir, rowid)
 FOLDER_PAGE = ("SELECT rowid, doc FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.dir')=? "
                "AND rowid > ? AND json_extract(doc, '$.hidden') = 0 ORDER BY rowid LIMIT ?")
-# folders and files of a dataset: served by the index ix_item_list (scope, hidden, type, id)
-OF_TYPE = ("SELECT {} FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.hidden') = 0 "
-           "AND json_extract(doc, '$.type') = ?")
 
 
 def crumbs_of(project: dict, *more):

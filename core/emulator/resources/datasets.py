@@ -16,7 +16,12 @@ from .recipes import new_recipe
 EDITABLE = ("name", "metadata", "expirationOptions", "indexDriver", "enableSyncWithCloned", "driver")
 UPDATE_SHAPE = {"name": STRING, "metadata": OBJECT, "metadata.system": OBJECT, "expirationOptions": nullable(OBJECT),
                 "indexDriver": STRING, "enableSyncWithCloned": nullable(BOOL), "driver": nullable(STRING)}
-FILES = "json_extract(doc, '$.type') = 'file' AND coalesce(json_extract(doc, '$.hidden'), 0) = 0"
+# a dataset's visible items of one type, served by the index ix_item_list (scope, hidden, type, id); the kind is
+# a literal because the item indexes are partial
+OF_TYPE = ("SELECT {} FROM docs WHERE kind='item' AND scope=? AND json_extract(doc, '$.hidden') = 0 "
+           "AND json_extract(doc, '$.type') = ?")
+# the annotated ones among them, served by ix_item_annotated (scope, annotated, hidden, type)
+ANNOTATED = OF_TYPE + " AND json_extract(doc, '$.annotated') = 1"
 PRIVATE = ("lockedUntil", "schema")  # kept in the document, never shown in the dataset's JSON
 DEFAULT_LOCK_SECONDS = 60  # an export's lock without lockTimeoutSec (see PLATFORM_NOTES.md)
 
@@ -38,8 +43,8 @@ def present(ctx, doc: dict) -> dict:
     locked = is_locked(doc)
     shown = {k: v for k, v in doc.items() if k not in PRIVATE}
     return {**shown, "locked": locked, "readonly": locked,
-            "itemsCount": store.count("item", dataset_id, FILES),
-            "annotated": store.count("item", dataset_id, FILES + " AND json_extract(doc, '$.annotated') = 1"),
+            "itemsCount": store.execute(OF_TYPE.format("count(*)"), (dataset_id, "file")).fetchone()[0],
+            "annotated": store.execute(ANNOTATED.format("count(*)"), (dataset_id, "file")).fetchone()[0],
             "annotationsCount": store.count("annotation", dataset_id)}
 
 

@@ -1,6 +1,7 @@
 """Fast paths of transfers (issue 11): big files carry a sha256 that downloads verify instead of the md5, the
 socket is read into reusable buffers hashed on a second thread, and connections are reused after a download."""
 import hashlib
+import io
 import os
 
 import pytest
@@ -91,3 +92,28 @@ def test_sync_pull_of_a_big_file_verifies_the_stored_sha256(client, dataset, tmp
     again = pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2"))
     assert again.ok and again.transferred == 1 and (tmp_path / "out" / "big.bin").read_bytes() == payload
     assert pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2")).transferred == 0
+
+
+class _RecordingFile(io.BytesIO):
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def write(self, data) -> int:
+        self.sizes.append(len(data))
+        return super().write(data)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_downloaded_bytes_reach_the_file_in_small_writes(threaded):
+    """A 1 MiB receive buffer goes to the file in curl-sized writes, hashed whole."""
+    received = os.urandom(_transfer.READ_SIZE)
+    target = _RecordingFile()
+    sink = _transfer._Sink(target, 0, "sha256", threaded, None)
+    buffer = sink.buffer()
+    buffer[:len(received)] = received
+    sink.write_buffer(buffer, len(received))
+    sink.write(received[:100])
+    assert max(target.sizes) == _transfer.WRITE_SIZE < _transfer.READ_SIZE
+    assert target.getvalue() == received + received[:100]
+    assert sink.hexdigest() == hashlib.sha256(received + received[:100]).hexdigest()

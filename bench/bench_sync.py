@@ -7,8 +7,8 @@ Measures (``push``) our ``push`` of N x 100 KB files, the official SDK's ``datas
 folder (dtlpy 1.126.5 in ``.venv-dtlpy``, created if missing) and a raw ceiling: a bare concurrent multipart POST
 loop with the same worker count and no bookkeeping; (``noop``) the no-op re-sync of many files vs their full push;
 (``resume``) the bytes re-sent when resuming a push killed (SIGKILL) half way; (``big``) peak RSS of push and pull
-of one big file, and pull throughput of that file (to disk and to tmpfs) vs ``curl`` to /dev/null and to disk,
-next to this machine's single-core md5 rate; (``cpu``) the client CPU per 100 KB upload: the whole
+of one big file, and pull throughput of that file (to disk and to tmpfs) vs ``curl`` to /dev/null, to disk and
+to tmpfs, next to this machine's single-core md5 rate; (``cpu``) the client CPU per 100 KB upload: the whole
 ``dataloop sync push`` process's CPU beyond its no-op re-sync, divided by the files.
 
 ``--baseline GIT_REF`` runs the CLI parts (``big`` pulls, ``cpu``) also with the core of that commit, alternating
@@ -188,7 +188,8 @@ def _journaled(journals: str) -> int:
 
 
 def big_file(url, token, client, project, work, megabytes, workers, codes, rounds) -> dict:
-    """Push one big file, then per round: ``curl`` to /dev/null and to disk, and a pull to disk with each code."""
+    """Push one big file, then rounds of ``curl`` and a pull with each code, to tmpfs (with curl to /dev/null
+    beside) and then to disk."""
     source = os.path.join(work, "big")
     os.makedirs(source, exist_ok=True)
     make_big(os.path.join(source, "big.bin"), megabytes)
@@ -201,7 +202,7 @@ def big_file(url, token, client, project, work, megabytes, workers, codes, round
     item_id = client.transport.json("POST", f"/datasets/{dataset.id}/query", json=body)["items"][0]["id"]
     size_mb = megabytes * 1.048576
     tmpfs = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    rates = {"curl_devnull": [], "curl_disk": []}
+    rates = {"curl_devnull": []}
     rss, ok = {}, True
 
     def pull(label: str, code: dict, parent: str) -> float:
@@ -225,22 +226,35 @@ def big_file(url, token, client, project, work, megabytes, workers, codes, round
                         f"{url}/api/v1/items/{item_id}/stream"], check=True)
         return size_mb / (time.monotonic() - started)
 
-    for _ in range(rounds):  # alternate, so drift in machine load hits every contender alike
-        rates["curl_devnull"].append(curl("/dev/null"))
-        rates["curl_disk"].append(curl(os.path.join(work, "curl.out")))
-        os.remove(os.path.join(work, "curl.out"))
-        for label, code in codes.items():
-            rates.setdefault(f"{label}_pull_disk", []).append(pull(label, code, work))
-            if tmpfs:
-                rates.setdefault(f"{label}_pull_tmpfs", []).append(pull(label, code, tmpfs))
+    def curl_to(parent: str) -> float:
+        output = os.path.join(parent, f"bench-sync-curl-{os.getpid()}")
+        try:
+            return curl(output)
+        finally:
+            os.remove(output)
+
+    # Rounds alternate curl and our pulls, so drift in machine load hits every contender alike. The tmpfs rounds
+    # come first and also time curl writing nowhere (/dev/null: what no pull to anywhere can beat): once 1 GiB
+    # files have gone through the page cache, each new 1 GiB costs a VM whatever reclaiming and refaulting memory
+    # costs at that moment (dd to disk swings between ~150 MB/s and ~5 GB/s here).
+    places = (("tmpfs", tmpfs), ("disk", work)) if tmpfs else (("disk", work),)
+    for place, parent in places:
+        for _ in range(rounds):
+            if place == places[0][0]:
+                rates["curl_devnull"].append(curl("/dev/null"))
+            rates.setdefault(f"curl_{place}", []).append(curl_to(parent))
+            for label, code in codes.items():
+                rates.setdefault(f"{label}_pull_{place}", []).append(pull(label, code, parent))
     result = {"size_mb": round(size_mb), "push_ok": pushed["ok"], "pull_ok": ok,
               "push_peak_rss_mb": round(push_rss, 1), "push_mb_s": round(size_mb / pushed["seconds"], 1),
               "md5_mb_s": round(md5_rate(), 1)}
     result.update({f"{label}_pull_peak_rss_mb": round(peak, 1) for label, peak in rss.items()})
     result.update({f"{name}_mb_s_rounds": [round(r, 1) for r in values] for name, values in rates.items()})
+    pairs = [(place, place) for place, _ in places] + [(places[0][0], "devnull")]
     for label in codes:  # each round's pull against that round's curl
-        result[f"{label}_pull_disk_vs_curl_disk_pct_rounds"] = [
-            round(100 * ours / theirs, 1) for ours, theirs in zip(rates[f"{label}_pull_disk"], rates["curl_disk"])]
+        for place, theirs in pairs:
+            result[f"{label}_pull_{place}_vs_curl_{theirs}_pct_rounds"] = [
+                round(100 * a / b, 1) for a, b in zip(rates[f"{label}_pull_{place}"], rates[f"curl_{theirs}"])]
     return result
 
 

@@ -8,8 +8,9 @@ folder (dtlpy 1.126.5 in ``.venv-dtlpy``, created if missing) and a raw ceiling:
 loop with the same worker count and no bookkeeping; (``noop``) the no-op re-sync of many files vs their full push;
 (``resume``) the bytes re-sent when resuming a push killed (SIGKILL) half way; (``big``) peak RSS of push and pull
 of one big file, and pull throughput of that file (to disk and to tmpfs) vs ``curl`` to /dev/null, to disk and
-to tmpfs, next to this machine's single-core md5 rate; (``cpu``) the client CPU per 100 KB upload: the whole
-``dataloop sync push`` process's CPU beyond its no-op re-sync, divided by the files.
+to tmpfs, next to this machine's single-core md5 rate, and ``download_file`` writing 16 KB vs 1 MiB at a time;
+(``cpu``) the client CPU per 100 KB upload: the whole ``dataloop sync push`` process's CPU beyond its no-op
+re-sync, divided by the files.
 
 ``--baseline GIT_REF`` runs the CLI parts (``big`` pulls, ``cpu``) also with the core of that commit, alternating
 with the current code round by round, so before and after are measured side by side in one run. The emulator runs
@@ -189,7 +190,7 @@ def _journaled(journals: str) -> int:
 
 def big_file(url, token, client, project, work, megabytes, workers, codes, rounds) -> dict:
     """Push one big file, then rounds of ``curl`` and a pull with each code, to tmpfs (with curl to /dev/null
-    beside) and then to disk."""
+    beside) and then to disk; then :func:`write_sizes`."""
     source = os.path.join(work, "big")
     os.makedirs(source, exist_ok=True)
     make_big(os.path.join(source, "big.bin"), megabytes)
@@ -255,7 +256,31 @@ def big_file(url, token, client, project, work, megabytes, workers, codes, round
         for place, theirs in pairs:
             result[f"{label}_pull_{place}_vs_curl_{theirs}_pct_rounds"] = [
                 round(100 * a / b, 1) for a, b in zip(rates[f"{label}_pull_{place}"], rates[f"curl_{theirs}"])]
+    result.update(write_sizes(client, item_id, work, size_mb, rounds))
     return result
+
+
+def write_sizes(client, item_id: str, work: str, size_mb: float, rounds: int) -> dict:
+    """MB/s of ``download_file`` to disk in this process with downloads written at curl's 16 KB (``WRITE_SIZE``)
+    and at 1 MiB, alternating: what the write size alone does to a pull on this machine's page cache."""
+    from dataloop_core import _transfer
+    item = client.items.get(item_id=item_id).to_json()
+    target = os.path.join(work, "write-size", "big.bin")
+    rates, chosen = {16 << 10: [], 1 << 20: []}, _transfer.WRITE_SIZE
+    try:
+        for _ in range(rounds):
+            for write_size, rounds_of in rates.items():
+                _transfer.WRITE_SIZE = write_size
+                shutil.rmtree(os.path.dirname(target), ignore_errors=True)
+                os.makedirs(os.path.dirname(target))
+                os.sync()
+                started = time.monotonic()
+                _transfer.download_one(client.transport, item, target)
+                rounds_of.append(round(size_mb / (time.monotonic() - started), 1))
+    finally:
+        _transfer.WRITE_SIZE = chosen
+        shutil.rmtree(os.path.dirname(target), ignore_errors=True)
+    return {f"download_writes_of_{size >> 10}_kb_mb_s_rounds": values for size, values in rates.items()}
 
 
 def upload_cpu(url, token, project, folder, work, workers, codes, rounds) -> dict:

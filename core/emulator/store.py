@@ -31,8 +31,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INDEXES = """
 CREATE INDEX IF NOT EXISTS ix_item_list ON docs(scope, json_extract(doc, '$.hidden'), json_extract(doc, '$.type'), id)
     WHERE kind = 'item';
-CREATE INDEX IF NOT EXISTS ix_item_annotated ON docs(scope, json_extract(doc, '$.annotated'), json_extract(doc, '$.hidden'),
-    json_extract(doc, '$.type')) WHERE kind = 'item';
+CREATE INDEX IF NOT EXISTS ix_item_annotated ON docs(scope, json_extract(doc, '$.annotated'),
+    json_extract(doc, '$.hidden'), json_extract(doc, '$.type')) WHERE kind = 'item';
 CREATE INDEX IF NOT EXISTS ix_item_filename ON docs(scope, json_extract(doc, '$.filename')) WHERE kind = 'item';
 CREATE INDEX IF NOT EXISTS ix_item_dir ON docs(scope, json_extract(doc, '$.dir')) WHERE kind = 'item';
 CREATE INDEX IF NOT EXISTS ix_annotation_item ON docs(scope, json_extract(doc, '$.itemId')) WHERE kind = 'annotation';

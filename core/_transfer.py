@@ -534,6 +534,11 @@ def _verify(item_id: str, sink: _Sink, size: Optional[int], expected: Tuple[Opti
                                       f"(item {item_id})")
 
 
+def _buffer_size(read_size: int, size: Optional[int], offset: int) -> int:
+    """Receive buffers no larger than what is left to receive (a small file gets a small buffer)."""
+    return read_size if size is None else max(1, min(read_size, size - offset))
+
+
 def part_path(target: str) -> str:
     """Where ``target``'s partial download lives: ``<its folder>/.dataloop-partial/<sha256 of its name>.part``."""
     folder, name = os.path.split(os.path.abspath(target))
@@ -581,9 +586,8 @@ def download_file(transport, item_id: str, target: str, size: Optional[int] = No
         offset = 0
     expected = _expected(md5_hex, sha256_hex)
     threaded = expected[0] is not None and (size is None or size - offset >= BIG_FILE)
-    buffer_size = read_size if size is None else max(1, min(read_size, size - offset))
     with open_part(part, bool(offset)) as handle:
-        sink = _Sink(handle, offset, expected[0], threaded, on_bytes, buffer_size)
+        sink = _Sink(handle, offset, expected[0], threaded, on_bytes, _buffer_size(read_size, size, offset))
         try:
             _fill(transport, item_id, sink, size)
             _verify(item_id, sink, size, expected)
@@ -616,7 +620,7 @@ def download_bytes(transport, item_json: dict) -> io.BytesIO:
     buffer = io.BytesIO()
     size = remote_size(item_json)
     expected = _expected(remote_hash(item_json), remote_sha256(item_json))
-    sink = _Sink(buffer, 0, expected[0], False, None, READ_SIZE if size is None else max(1, min(READ_SIZE, size)))
+    sink = _Sink(buffer, 0, expected[0], False, None, _buffer_size(READ_SIZE, size, 0))
     _fill(transport, item_json["id"], sink, size)
     _verify(item_json["id"], sink, size, expected)
     buffer.seek(0)

@@ -64,7 +64,6 @@ def test_journal_state_survives_reopen_and_is_exclusive(tmp_path):
         assert journal.get("a") is None
 
 
-
 def test_a_journal_from_before_the_sha256_column_keeps_its_files_and_rebuilds_its_run_tables(tmp_path):
     import sqlite3
     path = str(tmp_path / "old.sqlite3")
@@ -85,6 +84,7 @@ def test_a_journal_from_before_the_sha256_column_keeps_its_files_and_rebuilds_it
         journal.add_plan([("b", "download", "new", 2, "j", "h", "s" * 64)])
         assert journal.remote("b").sha256 == "s" * 64
         assert [t.sha256 for chunk in journal.iter_plan(10) for t in chunk] == ["s" * 64]
+
 
 def test_progress_snapshot_rates_and_eta():
     snap = ProgressSnapshot(files_done=5, files_total=10, bytes_done=500, bytes_total=1000, failed=0, elapsed=2.0)

@@ -2,6 +2,7 @@
 Throughput is measured by bench/bench_load.py, not asserted here."""
 from __future__ import annotations
 
+import socket
 import threading
 
 import requests
@@ -59,3 +60,27 @@ def test_sizing_is_configurable(tmp_path):
         assert (server._server.request_queue_size, server._server.keep_alive_conn_limit) == (5, 10)
     finally:
         server.stop()
+
+
+def test_pipelined_requests_on_one_connection_are_all_answered(emulator, dataset):
+    """Requests sent back to back before any answer: the server reads each from what it already received (its
+    socket reader's ``has_data``) instead of waiting on the socket for bytes that never come."""
+    token = emulator.token("tester@dataloop.local")
+    host, port = emulator.url.split("//")[1].split(":")
+    body = b'{"filter": {"$and": [{"type": "file"}]}, "page": 0, "pageSize": 10, "resource": "items"}'
+    request = (f"POST /api/v1/datasets/{dataset.id}/query HTTP/1.1\r\nHost: {host}\r\n"
+               f"authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request * 3)
+        reader = sock.makefile("rb")
+        for _ in range(3):
+            status = reader.readline()
+            headers = {}
+            for line in iter(reader.readline, b"\r\n"):
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            answer = reader.read(int(headers["content-length"]))
+            assert status.startswith(b"HTTP/1.1 200") and b'"totalItemsCount"' in answer
+        sock.sendall(request)  # the connection is still open for a next request
+        assert reader.readline().startswith(b"HTTP/1.1 200")

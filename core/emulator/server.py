@@ -1,13 +1,16 @@
 """Run the emulator over real HTTP: in-process (tests, demo) or as a foreground server (CLI).
 
-Served by cheroot: a thread pool with HTTP/1.1 keep-alive and streamed (also chunked) request bodies.
+Served by cheroot: a thread pool with HTTP/1.1 keep-alive and streamed (also chunked) request bodies, reading and
+writing its sockets through C-level file objects (cheroot's own are built on the pure-Python ``_pyio``).
 """
 from __future__ import annotations
 
+import io
+import socket
 import threading
 from typing import Optional
 
-from cheroot import wsgi
+from cheroot import makefile, server, wsgi
 
 from .app import Emulator
 from .auth import DEFAULT_EMAIL, DEFAULT_TTL
@@ -19,6 +22,64 @@ THREADS, MAX_THREADS = 16, 64   # worker threads serving requests (idle kept-ali
 QUEUE_SIZE = 1024               # listen backlog: connections waiting to be accepted (capped by somaxconn)
 KEEP_ALIVE = 1024               # idle kept-alive connections held open (each: one socket, no thread)
 SOCKET_KEY = "dataloop.socket"  # the connection's socket, for the fault switch's "reset" action
+
+
+class _SocketReader(io.BufferedReader):
+    """A buffered reader of a socket in C (readline, read), with what cheroot asks of its own: ``has_data``."""
+
+    def __init__(self, sock: socket.socket, bufsize: int):
+        super().__init__(_CountingSocketIO(sock, "rb"), bufsize)
+
+    @property
+    def bytes_read(self) -> int:
+        return self.raw.received
+
+    def has_data(self) -> bool:
+        """Bytes received but not read yet (a pipelined request): the position is what was read."""
+        return self.raw.received > self.tell()
+
+
+class _CountingSocketIO(socket.SocketIO):
+    """A socket as a raw stream whose position is the bytes received so far."""
+
+    received = 0
+
+    def readinto(self, buffer) -> Optional[int]:
+        count = super().readinto(buffer)
+        self.received += count or 0
+        return count
+
+    def tell(self) -> int:
+        return self.received
+
+
+class _SocketWriter:
+    """Each write goes out at once with ``sendall`` (cheroot's writer copies it twice on the way, in Python)."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock, self.bytes_written, self.closed = sock, 0, False
+
+    def write(self, data) -> int:
+        self._sock.sendall(data)
+        self.bytes_written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _socket_file(sock: socket.socket, mode: str = "r", bufsize: int = io.DEFAULT_BUFFER_SIZE):
+    return _SocketReader(sock, bufsize) if "r" in mode else _SocketWriter(sock)
+
+
+class _Connection(server.HTTPConnection):
+    """A plain-HTTP connection on the C-level socket files (a TLS adapter's own files are kept)."""
+
+    def __init__(self, http_server, sock, file_maker=makefile.MakeFile):
+        super().__init__(http_server, sock, _socket_file if file_maker is makefile.MakeFile else file_maker)
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -56,6 +117,7 @@ class EmulatorServer:
                                    request_queue_size=queue_size, server_name="dataloop-emulator", timeout=60)
         self._server.keep_alive_conn_limit = keep_alive
         self._server.gateway = _Gateway
+        self._server.ConnectionClass = _Connection
         self._server.prepare()  # binds now, so .url is known before start()
         faas = self.emulator.extensions.get("faas")
         if faas is not None:  # background runs (restored pipeline waits) call back here, whatever the port

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -25,8 +26,11 @@ class IdGenerator:
         return f"{self._last:024x}" if self._last else ""
 
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+
+
 def is_object_id(value: str) -> bool:
-    return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdef" for c in value)
+    return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
 
 
 def now_iso() -> str:

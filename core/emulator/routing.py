@@ -120,7 +120,9 @@ class Context:
 
     @cached_property
     def gate_url(self) -> str:
-        return self.request.host_url.rstrip("/")
+        """``scheme://host`` as the caller addressed it (werkzeug's ``host_url`` would also decode it to an IRI on
+        every request, a form no client sends back)."""
+        return f"{self.request.scheme}://{self.request.host}"
 
     @cached_property
     def api_url(self) -> str:

@@ -33,7 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench_emulator import seed_items
-from bench_sync import SDK_LOGIN, ensure_dtlpy
+from bench_sync import SDK_LOGIN, emulator_state_dir, ensure_dtlpy
 from latency_link import Link
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -247,8 +247,7 @@ def inside(args, link: Link) -> dict:
     from dataloop_core import DataloopClient
     from dataloop_core.emulator.auth import Auth
     work = tempfile.mkdtemp(prefix="bench-latency-")
-    data_dir = os.path.join(work, "emulator")
-    os.makedirs(data_dir)
+    data_dir = emulator_state_dir(work)
     token = Auth(data_dir).issue("bench@dataloop.local", 24 * 3600)
     files = make_files(args.files, 100 * 1024)
     big = make_files(1, args.big_mb << 20)
@@ -281,6 +280,7 @@ def inside(args, link: Link) -> dict:
             if args.scale:
                 results["scale"] = measure_scale(clients, fresh, args.scale, work)
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     return results
 

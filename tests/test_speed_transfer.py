@@ -1,10 +1,12 @@
-"""Fast paths of transfers (issue 11): big files carry a sha256 that downloads verify instead of the md5, the
-socket is read into reusable buffers hashed on a second thread, and connections are reused after a download."""
+"""Fast paths of transfers (issue 11): big files carry a BLAKE3 that downloads verify instead of the md5 (a sha256
+from earlier uploads too), the socket is read into reusable buffers hashed on a second thread, and connections are
+reused after a download."""
 import hashlib
 import io
 import os
 
 import pytest
+from blake3 import blake3
 
 from dataloop_core import _transfer
 from dataloop_core.exceptions import SDKError
@@ -15,41 +17,69 @@ BIG = 256 * 1024  # what the tests call a big file (BIG_FILE is 8 MiB)
 
 @pytest.fixture
 def small_big_file(monkeypatch):
-    """Files of ``BIG`` bytes and more count as big: they carry a sha256 and hash on a second thread."""
+    """Files of ``BIG`` bytes and more count as big: they carry a BLAKE3 and hash on a second thread."""
     monkeypatch.setattr(_transfer, "BIG_FILE", BIG)
 
 
-def test_big_upload_carries_md5_and_sha256_and_download_verifies_the_sha256(client, dataset, tmp_path,
-                                                                            small_big_file, monkeypatch):
+@pytest.fixture
+def hashed(monkeypatch):
+    """The algorithms the transfers hash with, in order."""
+    names = []
+    monkeypatch.setattr(_transfer, "HASHERS", {name: (lambda name=name, new=new: (names.append(name), new())[1])
+                                               for name, new in _transfer.HASHERS.items()})
+    return names
+
+
+def test_big_upload_carries_md5_and_blake3_and_download_verifies_the_blake3(client, dataset, tmp_path,
+                                                                          small_big_file, hashed):
     payload = os.urandom(BIG * 3 + 7)
     source = tmp_path / "big.bin"
     source.write_bytes(payload)
     item, _ = _transfer.upload_one(client.transport, dataset.id, str(source), "/big.bin", with_md5=True)
-    md5, sha256 = hashlib.md5(payload).hexdigest(), hashlib.sha256(payload).hexdigest()
-    assert item["metadata"]["user"]["sync"] == {"md5": md5, "sha256": sha256}
-    assert _transfer.remote_hash(item) == md5 and _transfer.remote_sha256(item) == sha256
+    md5, digest = hashlib.md5(payload).hexdigest(), blake3(payload).hexdigest()
+    assert item["metadata"]["user"]["sync"] == {"md5": md5, "blake3": digest}
+    assert _transfer.remote_hash(item) == md5 and _transfer.remote_digest(item) == f"blake3:{digest}"
     small, _ = _transfer.upload_one(client.transport, dataset.id, b"tiny", "/tiny.bin", with_md5=True)
-    assert _transfer.remote_sha256(small) is None  # small files carry the md5 only
+    assert _transfer.remote_digest(small) is None  # small files carry the md5 only
 
-    hashed = []
-    monkeypatch.setattr(_transfer, "HASHERS", {name: (lambda name=name, new=new: (hashed.append(name), new())[1])
-                                               for name, new in _transfer.HASHERS.items()})
+    hashed.clear()
     target = tmp_path / "out" / "big.bin"
     # 16 KiB buffers: many more reads than buffers, so each buffer goes round the hashing thread several times
     assert _transfer.download_file(client.transport, item["id"], str(target), len(payload), md5,
-                                   read_size=16384, sha256_hex=sha256) == md5
+                                   read_size=16384, digest=f"blake3:{digest}") == md5
     assert target.read_bytes() == payload and os.listdir(target.parent) == ["big.bin"]
-    assert hashed == ["sha256"]  # verified by the sha256 alone, on the hashing thread
+    assert hashed == ["blake3"]  # verified by the BLAKE3 alone, on the hashing thread
 
 
-def test_a_big_download_whose_sha256_disagrees_fails_and_leaves_no_file(client, dataset, tmp_path, small_big_file):
+def test_an_item_from_an_earlier_upload_is_verified_by_its_sha256(client, dataset, tmp_path, small_big_file,
+                                                                   hashed):
+    payload = os.urandom(BIG * 2)
+    item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/old.bin", with_md5=True)
+    item["metadata"]["user"]["sync"] = {"md5": hashlib.md5(payload).hexdigest(),
+                                        "sha256": hashlib.sha256(payload).hexdigest()}
+    assert _transfer.remote_digest(item) == "sha256:" + hashlib.sha256(payload).hexdigest()
+    hashed.clear()
+    _transfer.download_one(client.transport, item, str(tmp_path / "old.bin"), read_size=65536)
+    assert (tmp_path / "old.bin").read_bytes() == payload and hashed == ["sha256"]
+
+
+@pytest.mark.parametrize("algorithm, other", [("blake3", blake3(b"other bytes").hexdigest()),
+                                              ("sha256", hashlib.sha256(b"other bytes").hexdigest())])
+def test_a_big_download_whose_digest_disagrees_fails_and_leaves_no_file(client, dataset, tmp_path, small_big_file,
+                                                                        algorithm, other):
     payload = os.urandom(BIG * 2)
     item, _ = _transfer.upload_one(client.transport, dataset.id, payload, "/bad.bin", with_md5=True)
-    item["metadata"]["user"]["sync"]["sha256"] = hashlib.sha256(b"other bytes").hexdigest()
+    item["metadata"]["user"]["sync"] = {"md5": hashlib.md5(payload).hexdigest(), algorithm: other}
     target = tmp_path / "bad.bin"
-    with pytest.raises(SDKError, match="sha256"):
+    with pytest.raises(SDKError, match=f"{algorithm} [0-9a-f]+, expected {other}"):
         _transfer.download_one(client.transport, item, str(target), read_size=65536)
     assert os.listdir(tmp_path) == []  # neither the target nor a part file (nor its staging folder)
+
+
+def test_a_malformed_digest_is_refused_by_name(client, tmp_path):
+    with pytest.raises(ValueError, match="digest must be 'blake3:<hex>' or 'sha256:<hex>', got 'sha265:ab'"):
+        _transfer.download_file(client.transport, "0" * 24, str(tmp_path / "x.bin"), 10, digest="sha265:ab")
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_truncated_big_download_resumes_with_range_and_verifies_across_the_pieces(client, dataset, tmp_path,
@@ -73,7 +103,7 @@ def test_downloads_reuse_their_connection(client, dataset, tmp_path):
     assert pool.num_connections == opened  # each download handed its connection back for the next
 
 
-def test_sync_pull_of_a_big_file_verifies_the_stored_sha256(client, dataset, tmp_path, small_big_file):
+def test_sync_pull_of_a_big_file_verifies_the_stored_blake3(client, dataset, tmp_path, small_big_file):
     src = tmp_path / "src"
     src.mkdir()
     payload = os.urandom(BIG + 1)
@@ -81,13 +111,13 @@ def test_sync_pull_of_a_big_file_verifies_the_stored_sha256(client, dataset, tmp
     (src / "small.txt").write_bytes(b"small")
     assert push(client, dataset.id, str(src), journal_dir=str(tmp_path / "j")).ok
     item = dataset.items.get(filepath="/big.bin")
-    item.metadata["user"]["sync"]["sha256"] = "0" * 64  # no longer the content's: the pull must notice
+    item.metadata["user"]["sync"]["blake3"] = "0" * 64  # no longer the content's: the pull must notice
     item.update()
     summary = pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2"))
-    assert [f.path for f in summary.failed] == ["big.bin"] and "sha256" in summary.failed[0].reason
+    assert [f.path for f in summary.failed] == ["big.bin"] and "blake3" in summary.failed[0].reason
     assert sorted(os.listdir(tmp_path / "out")) == ["small.txt"]
 
-    item.metadata["user"]["sync"]["sha256"] = hashlib.sha256(payload).hexdigest()
+    item.metadata["user"]["sync"]["blake3"] = blake3(payload).hexdigest()
     item.update()
     again = pull(client, dataset.id, str(tmp_path / "out"), journal_dir=str(tmp_path / "j2"))
     assert again.ok and again.transferred == 1 and (tmp_path / "out" / "big.bin").read_bytes() == payload
@@ -109,11 +139,11 @@ def test_downloaded_bytes_reach_the_file_in_small_writes(threaded):
     """A 1 MiB receive buffer goes to the file in curl-sized writes, hashed whole."""
     received = os.urandom(_transfer.READ_SIZE)
     target = _RecordingFile()
-    sink = _transfer._Sink(target, 0, "sha256", threaded, None)
+    sink = _transfer._Sink(target, 0, "blake3", threaded, None)
     buffer = sink.buffer()
     buffer[:len(received)] = received
     sink.write_buffer(buffer, len(received))
     sink.write(received[:100])
     assert max(target.sizes) == _transfer.WRITE_SIZE < _transfer.READ_SIZE
     assert target.getvalue() == received + received[:100]
-    assert sink.hexdigest() == hashlib.sha256(received + received[:100]).hexdigest()
+    assert sink.hexdigest() == blake3(received + received[:100]).hexdigest()

@@ -64,26 +64,29 @@ def test_journal_state_survives_reopen_and_is_exclusive(tmp_path):
         assert journal.get("a") is None
 
 
-def test_a_journal_from_before_the_sha256_column_keeps_its_files_and_rebuilds_its_run_tables(tmp_path):
+@pytest.mark.parametrize("digest_column", ["", ", sha256 TEXT"])
+def test_a_journal_from_before_the_digest_column_keeps_its_files_and_rebuilds_its_run_tables(tmp_path,
+                                                                                            digest_column):
     import sqlite3
     path = str(tmp_path / "old.sqlite3")
     old = sqlite3.connect(path)
     old.executescript("""
         CREATE TABLE files (rel TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, hash TEXT, item_id TEXT);
-        CREATE TABLE remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT, seen INTEGER DEFAULT 0);
+        CREATE TABLE remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT{0},
+                             seen INTEGER DEFAULT 0);
         CREATE TABLE plan (seq INTEGER PRIMARY KEY, rel TEXT, action TEXT, reason TEXT, size INTEGER, item_id TEXT,
-                           hash TEXT);
+                           hash TEXT{0});
         INSERT INTO files VALUES ('a', 1, 2, 'h', 'i');
-        INSERT INTO plan(rel, action) VALUES ('stale', 'upload');""")
+        INSERT INTO plan(rel, action) VALUES ('stale', 'upload');""".format(digest_column))
     old.commit()
     old.close()
     with Journal(path) as journal:
         assert journal.get("a") == Entry("a", 1, 2, "h", "i")  # the durable state is kept
         assert list(journal.iter_plan(10)) == []  # one run's plan is rebuilt by the next run anyway
-        journal.add_remote([RemoteFile("b", "j", 2, "h", "s" * 64)])
-        journal.add_plan([("b", "download", "new", 2, "j", "h", "s" * 64)])
-        assert journal.remote("b").sha256 == "s" * 64
-        assert [t.sha256 for chunk in journal.iter_plan(10) for t in chunk] == ["s" * 64]
+        journal.add_remote([RemoteFile("b", "j", 2, "h", "blake3:" + "d" * 64)])
+        journal.add_plan([("b", "download", "new", 2, "j", "h", "blake3:" + "d" * 64)])
+        assert journal.remote("b").digest == "blake3:" + "d" * 64
+        assert [t.digest for chunk in journal.iter_plan(10) for t in chunk] == ["blake3:" + "d" * 64]
 
 
 def test_progress_snapshot_rates_and_eta():

@@ -4,7 +4,8 @@ Tables: ``files`` (what is known to be identical on both sides: size, mtime, con
 after each finished file, so a run killed at any moment resumes without re-sending; ``remote`` (this run's remote
 listing, streamed in page by page so planning never holds it in memory); ``plan`` (this run's work list);
 ``failures`` (last run's permanent failures with reasons). WAL with ``synchronous=NORMAL`` survives ``kill -9``.
-``remote`` and ``plan`` also carry the sha256 our push stores with big files, which pulls verify instead of the md5.
+``remote`` and ``plan`` also carry the digest our push stores with big files (``blake3:<hex>``, or ``sha256:<hex>``
+from earlier pushes), which pulls verify instead of the md5.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ except ImportError:  # Windows: no advisory lock, one run at a time is then the 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, hash TEXT, item_id TEXT);
-CREATE TABLE IF NOT EXISTS remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT, sha256 TEXT,
+CREATE TABLE IF NOT EXISTS remote (rel TEXT PRIMARY KEY, item_id TEXT, size INTEGER, hash TEXT, digest TEXT,
                                    seen INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS plan (seq INTEGER PRIMARY KEY, rel TEXT, action TEXT, reason TEXT, size INTEGER,
-                                 item_id TEXT, hash TEXT, sha256 TEXT);
+                                 item_id TEXT, hash TEXT, digest TEXT);
 CREATE INDEX IF NOT EXISTS plan_rel ON plan(rel);  -- each finished file clears its plan row by rel
 CREATE TABLE IF NOT EXISTS failures (rel TEXT PRIMARY KEY, reason TEXT, attempts INTEGER NOT NULL DEFAULT 1);
 """
@@ -44,7 +45,7 @@ class RemoteFile(NamedTuple):
     item_id: str
     size: Optional[int]
     hash: Optional[str]
-    sha256: Optional[str] = None
+    digest: Optional[str] = None
 
 
 class Task(NamedTuple):
@@ -55,7 +56,7 @@ class Task(NamedTuple):
     size: Optional[int]
     item_id: Optional[str]
     hash: Optional[str]
-    sha256: Optional[str] = None
+    digest: Optional[str] = None
 
 
 class JournalBusy(RuntimeError):
@@ -102,10 +103,10 @@ class Journal:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (json.dumps(key, sort_keys=True),))
 
     def _drop_outdated_run_tables(self) -> None:
-        """A journal written before ``remote`` and ``plan`` had a ``sha256`` column: drop those two (they hold one
+        """A journal written before ``remote`` and ``plan`` had a ``digest`` column: drop those two (they hold one
         run's listing and plan, rebuilt by every run); ``files``, the durable state, is kept."""
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(plan)")}
-        if columns and "sha256" not in columns:
+        if columns and "digest" not in columns:
             self.db.executescript("DROP TABLE remote; DROP TABLE plan;")
 
     def close(self) -> None:
@@ -160,11 +161,11 @@ class Journal:
     def add_remote(self, rows: Iterable[RemoteFile]) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO remote(rel, item_id, size, hash, sha256) "
+            self.db.executemany("INSERT OR REPLACE INTO remote(rel, item_id, size, hash, digest) "
                                 "VALUES (?, ?, ?, ?, ?)", [tuple(r) for r in rows])
 
     def remote(self, rel: str) -> Optional[RemoteFile]:
-        row = self.db.execute("SELECT rel, item_id, size, hash, sha256 FROM remote WHERE rel=?", (rel,)).fetchone()
+        row = self.db.execute("SELECT rel, item_id, size, hash, digest FROM remote WHERE rel=?", (rel,)).fetchone()
         return RemoteFile(*row) if row else None
 
     def mark_seen(self, rels: Iterable[str]) -> None:
@@ -177,7 +178,7 @@ class Journal:
         last = ""
         condition = "AND seen=0" if unseen_only else ""
         while True:
-            rows = self.db.execute(f"SELECT rel, item_id, size, hash, sha256 FROM remote WHERE rel > ? {condition} "
+            rows = self.db.execute(f"SELECT rel, item_id, size, hash, digest FROM remote WHERE rel > ? {condition} "
                                    f"ORDER BY rel LIMIT ?", (last, batch)).fetchall()
             if not rows:
                 return
@@ -191,10 +192,10 @@ class Journal:
             self.db.execute("DELETE FROM plan")
 
     def add_plan(self, rows: Iterable[tuple]) -> None:
-        """Rows of ``(rel, action, reason, size, item_id, hash, sha256)``."""
+        """Rows of ``(rel, action, reason, size, item_id, hash, digest)``."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT INTO plan(rel, action, reason, size, item_id, hash, sha256) "
+            self.db.executemany("INSERT INTO plan(rel, action, reason, size, item_id, hash, digest) "
                                 "VALUES (?,?,?,?,?,?,?)", list(rows))
 
     def plan_totals(self) -> Tuple[int, int]:
@@ -205,7 +206,7 @@ class Journal:
         """The plan in chunks of ``chunk`` tasks, in insertion order."""
         last = 0
         while True:
-            rows = self.db.execute("SELECT seq, rel, action, reason, size, item_id, hash, sha256 FROM plan "
+            rows = self.db.execute("SELECT seq, rel, action, reason, size, item_id, hash, digest FROM plan "
                                    "WHERE seq > ? ORDER BY seq LIMIT ?", (last, chunk)).fetchall()
             if not rows:
                 return

@@ -121,7 +121,7 @@ def _pull_one(run: "_Run", local_dir: str, task: Task, add_bytes: Callable[[int]
     if run.dry_run:
         return Outcome(task, "planned")
     digest = download_file(run.transport, task.item_id, target, task.size, task.hash, add_bytes,
-                           sha256_hex=task.sha256)
+                           digest=task.digest)
     info = os.stat(target)
     return Outcome(task, "transferred", Entry(task.rel, info.st_size, info.st_mtime_ns, digest, task.item_id))
 

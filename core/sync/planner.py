@@ -152,7 +152,7 @@ def plan_pull(journal: Journal, local_dir: str, checksum: bool, on_error: OnErro
         if reason is None:
             skipped += 1
         else:
-            rows.append((remote.rel, "download", reason, remote.size, remote.item_id, remote.hash, remote.sha256))
+            rows.append((remote.rel, "download", reason, remote.size, remote.item_id, remote.hash, remote.digest))
         if len(rows) >= BATCH:
             journal.add_plan(rows)
             rows = []

@@ -5,7 +5,7 @@ from contextlib import closing
 from typing import Iterator, List, Optional, Union
 
 from .._repository import path
-from .._transfer import normalize_remote_path, remote_hash, remote_sha256, remote_size
+from .._transfer import normalize_remote_path, remote_hash, remote_digest, remote_size
 from ..exceptions import SDKError
 from ..filters import Filters
 from ..paging import keyset_walk
@@ -86,7 +86,7 @@ def _pages(envelopes, dataset_id: str, root: str) -> Iterator[List[RemoteFile]]:
         for item in items:
             rel = relative(root, item.get("filename") or "")
             if rel:
-                page.append(RemoteFile(rel, item["id"], remote_size(item), remote_hash(item), remote_sha256(item)))
+                page.append(RemoteFile(rel, item["id"], remote_size(item), remote_hash(item), remote_digest(item)))
         yield page
 
 

@@ -57,7 +57,7 @@ class _SocketWriter:
     """Each write goes out at once with ``sendall`` (cheroot's writer copies it twice on the way, in Python)."""
 
     def __init__(self, sock: socket.socket):
-        self._sock, self.bytes_written, self.closed = sock, 0, False
+        self._sock, self.bytes_written = sock, 0
 
     def write(self, data) -> int:
         self._sock.sendall(data)
@@ -66,9 +66,6 @@ class _SocketWriter:
 
     def flush(self) -> None:
         pass
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def _socket_file(sock: socket.socket, mode: str = "r", bufsize: int = io.DEFAULT_BUFFER_SIZE):

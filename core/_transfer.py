@@ -9,14 +9,14 @@ the trailing ``metadata`` field as ``metadata.user.sync.md5`` (what the platform
 compare); a big file (``BIG_FILE``) also gets ``metadata.user.sync.blake3``, which downloads verify instead:
 BLAKE3 is as collision-resistant as sha256 and hashes ~8x faster than md5 (~3.6x sha256) on one core, which a
 verified pull shares with its socket and the server on a small machine. Items uploaded before carry a ``sha256``
-there, verified the same way. The JSON has a fixed length, so the body length is still known up front. The stored ``metadata.system.size`` must
-equal the bytes sent.
+there, verified the same way. The JSON has a fixed length, so the body length is still known up front. The stored
+``metadata.system.size`` must equal the bytes sent.
 
 Download (:func:`download_file`): into a part file in a hidden staging folder beside the target
 (:func:`part_path`: ``.dataloop-partial/<sha256 of the name>.part``, so it never collides with an item's name and
 always fits, whatever the name's length), resumed with ``Range`` across attempts *and* runs, verified (size, and
-the item's BLAKE3, sha256 or md5 when known), renamed atomically: a partial file never appears under a final name. The socket is
-read into reusable buffers (no per-chunk allocation or copy), hashed on a second thread for big files.
+the item's BLAKE3, sha256 or md5 when known), renamed atomically: a partial file never appears under a final name.
+The socket is read into reusable buffers (no per-chunk allocation or copy), hashed on a second thread for big files.
 ``.dataloop-partial`` is reserved: :func:`safe_join` refuses remote paths through it, and sync's local scan
 skips it.
 """
@@ -589,9 +589,9 @@ def download_file(transport, item_id: str, target: str, size: Optional[int] = No
     """Download into :func:`part_path` (resuming what is there), verify, rename to ``target``; return the md5.
 
     Verified by ``digest`` (:func:`remote_digest`) when given (faster to compute; the md5 returned is then
-    ``md5_hex``, the item's own, which its uploader computed over the same bytes), else by ``md5_hex``. Without either nothing is hashed
-    and ``None`` is returned. A part file that fails verification is removed; one that merely stopped short is
-    kept for the next attempt or run.
+    ``md5_hex``, the item's own, which its uploader computed over the same bytes), else by ``md5_hex``. Without
+    either nothing is hashed and ``None`` is returned. A part file that fails verification is removed; one that
+    merely stopped short is kept for the next attempt or run.
     """
     part = part_path(target)
     offset = os.path.getsize(part) if os.path.exists(part) else 0

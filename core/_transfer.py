@@ -530,7 +530,8 @@ def _expected(md5_hex: Optional[str], digest: Optional[str]) -> Tuple[Optional[s
     if digest:
         algorithm, _, value = digest.partition(":")
         if algorithm not in FAST_ALGORITHMS or not value:
-            raise ValueError(f"digest must be 'blake3:<hex>' or 'sha256:<hex>', got {digest!r}")
+            forms = " or ".join(f"'{name}:<hex>'" for name in FAST_ALGORITHMS)
+            raise ValueError(f"digest must be {forms}, got {digest!r}")
         return algorithm, value
     return (HASH_ALGORITHM, md5_hex) if md5_hex else (None, None)
 

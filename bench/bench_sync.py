@@ -41,7 +41,7 @@ from dataloop_core.sync import push
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DTLPY_VENV = os.path.join(ROOT, ".venv-dtlpy")
 DTLPY_VERSION = "1.126.5"
-TMPFS = "/dev/shm"
+TMPFS = "/dev/shm" if os.path.isdir("/dev/shm") else None  # RAM-backed files, where the machine has them
 WARM_BYTES = 3 << 29  # memory touched before each contender of the 1 GiB pull (see settle)
 # the official SDK signed in to the emulator of EMULATOR_URL / EMULATOR_TOKEN (a script run in .venv-dtlpy)
 SDK_LOGIN = r"""
@@ -90,7 +90,7 @@ def emulator_state_dir(work: str) -> str:
     The server's storage is not what is measured, and on disk it competes with the client for the same cores:
     this machine's ext4 runs without a journal, where creating a file scans past every inode deleted in the last
     minutes: profiled after a round's clean-up, a fifth of the emulator's CPU went to that search."""
-    return tempfile.mkdtemp(prefix="bench-emulator-", dir=TMPFS if os.path.isdir(TMPFS) else work)
+    return tempfile.mkdtemp(prefix="bench-emulator-", dir=TMPFS or work)
 
 
 def start_emulator(data_dir: str):
@@ -225,7 +225,6 @@ def big_file(url, token, client, project, work, megabytes, workers, codes, round
     body = {"filter": {"$and": [{"type": "file"}]}, "page": 0, "pageSize": 1, "resource": "items"}
     item_id = client.transport.json("POST", f"/datasets/{dataset.id}/query", json=body)["items"][0]["id"]
     size_mb = megabytes * 1.048576
-    tmpfs = "/dev/shm" if os.path.isdir("/dev/shm") else None
     rates = {"curl_devnull": []}
     rss, ok = {}, True
 
@@ -260,7 +259,7 @@ def big_file(url, token, client, project, work, megabytes, workers, codes, round
     # Rounds alternate curl and our pulls, so drift in machine load hits every contender alike, and each contender
     # starts after settle(). The tmpfs rounds come first and also time curl writing nowhere (/dev/null: what no
     # pull to anywhere can beat).
-    places = (("tmpfs", tmpfs), ("disk", work)) if tmpfs else (("disk", work),)
+    places = (("tmpfs", TMPFS), ("disk", work)) if TMPFS else (("disk", work),)
     for place, parent in places:
         for _ in range(rounds):
             if place == places[0][0]:

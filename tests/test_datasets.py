@@ -120,7 +120,7 @@ def test_get_counts_are_live(client, dataset):
 
 
 def test_counts_are_served_by_indexes(emulator):
-    """A dataset of 100k items answers its GET fast: its counters are index lookups, never a scan of items."""
+    """A dataset's GET counts its items and annotated items by index lookups, never by a scan of its items."""
     from dataloop_core.emulator.resources import datasets
     store = emulator.emulator.store
     for index, sql in (("ix_item_list", datasets.OF_TYPE), ("ix_item_annotated", datasets.ANNOTATED)):

@@ -64,9 +64,6 @@ class _SocketWriter:
         self.bytes_written += len(data)
         return len(data)
 
-    def flush(self) -> None:
-        pass
-
 
 def _socket_file(sock: socket.socket, mode: str = "r", bufsize: int = io.DEFAULT_BUFFER_SIZE):
     return _SocketReader(sock, bufsize) if "r" in mode else _SocketWriter(sock)
